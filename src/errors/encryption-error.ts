@@ -1,0 +1,47 @@
+import type { EncryptionErrorCode } from "./error-codes";
+
+/** Where an error happened, when known. Never values: only names. */
+export interface EncryptionErrorDetails {
+  /** The table's name as the request gave it. */
+  table?: string;
+  /** The configured field path, such as `card.number` or `addresses[].zip`. */
+  field?: string;
+  /** The underlying KMS or crypto error. */
+  cause?: unknown;
+}
+
+/**
+ * The one error class of this library. `code` is stable and namespaced; the
+ * message says what to do, and never contains plaintext, data keys or items.
+ */
+export class EncryptionError extends Error {
+  override readonly name = "EncryptionError";
+  readonly code: EncryptionErrorCode;
+  readonly table: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: EncryptionErrorCode, message: string, details: EncryptionErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.table = details.table;
+    this.field = details.field;
+  }
+
+  /** True for an EncryptionError, with an optional code to match. */
+  static is(error: unknown, code?: EncryptionErrorCode): error is EncryptionError {
+    return error instanceof EncryptionError && (code === undefined || error.code === code);
+  }
+}
+
+/**
+ * Precondition helper: throws an EncryptionError when `condition` is false.
+ * Callers put a comment above each use saying why the condition must hold.
+ */
+export function needs(
+  condition: unknown,
+  code: EncryptionErrorCode,
+  message: string,
+  details?: EncryptionErrorDetails,
+): asserts condition {
+  if (!condition) throw new EncryptionError(code, message, details);
+}

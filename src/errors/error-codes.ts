@@ -1,0 +1,39 @@
+/**
+ * Every code an {@link EncryptionError} can carry. Codes are stable: match on
+ * them, never on message text. `docs/errors.md` explains each one.
+ */
+export const ERROR_CODES = [
+  // The configuration given to fieldEncryption().
+  "config.invalid",
+  "config.registeredWithAdd",
+  // Modes.
+  "mode.readOnlyWrite",
+  // Requests the plugin cannot prove safe.
+  "operation.unsupported",
+  "operation.unknown",
+  "expression.unsupportedOnEncrypted",
+  // Items and values.
+  "item.keyMissing",
+  "value.invalid",
+  "value.tooLarge",
+  // Stored values.
+  "ciphertext.malformed",
+  "ciphertext.unsupportedVersion",
+  "ciphertext.tampered",
+  "ciphertext.plaintextNotAllowed",
+  // Key providers and KMS.
+  "kms.keyNotFound",
+  "kms.accessDenied",
+  "kms.keyDisabled",
+  "kms.invalidCiphertext",
+  "kms.incorrectKey",
+  "kms.throttled",
+  "kms.failed",
+  "key.unknownLocalKey",
+  // Wire bodies the plugin could not read.
+  "request.malformed",
+  "response.malformed",
+] as const;
+
+/** A stable, namespaced error code. */
+export type EncryptionErrorCode = (typeof ERROR_CODES)[number];
