@@ -1,4 +1,25 @@
+export {
+  fieldEncryption,
+  REQUEST_MIDDLEWARE_NAME,
+  RESPONSE_MIDDLEWARE_NAME,
+} from "./plugin/field-encryption";
+export type { FieldEncryptionPlugin } from "./plugin/field-encryption";
+export { EncryptionMode } from "./config/encryption-mode";
+export type {
+  CacheOptions,
+  EncryptionContext,
+  FieldEncryptionConfig,
+  FieldEncryptionEvent,
+  FieldOptions,
+  FieldPolicy,
+  TableOptions,
+} from "./config/config-types";
 export { EncryptionError } from "./errors/encryption-error";
 export type { EncryptionErrorDetails } from "./errors/encryption-error";
 export { ERROR_CODES } from "./errors/error-codes";
 export type { EncryptionErrorCode } from "./errors/error-codes";
+export type { DataKey, KeyProvider } from "./keys/key-provider";
+export { KmsKeyProvider } from "./keys/kms-key-provider";
+export type { KmsKeyProviderOptions } from "./keys/kms-key-provider";
+export { LocalKeyProvider } from "./keys/local-key-provider";
+export type { LocalKeyProviderOptions } from "./keys/local-key-provider";

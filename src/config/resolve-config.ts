@@ -1,0 +1,237 @@
+import { EncryptionError } from "../errors/encryption-error";
+import { encryptCacheKey } from "../keys/cache-key";
+import type { KeyProvider } from "../keys/key-provider";
+import { KmsKeyProvider } from "../keys/kms-key-provider";
+import type { EncryptionContext, FieldEncryptionConfig, FieldPolicy } from "./config-types";
+import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
+import { isPathPrefix, parseFieldPath } from "./field-path";
+import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
+
+const POLICY_KEYS = ["keyId", "mode", "context", "allowPlaintext"] as const;
+const TOP_KEYS = new Set<string>([
+  ...POLICY_KEYS,
+  "region",
+  "kmsClient",
+  "keyProvider",
+  "cache",
+  "maxConcurrency",
+  "onEvent",
+  "tables",
+]);
+const TABLE_KEYS = new Set<string>([
+  ...POLICY_KEYS,
+  "partitionKey",
+  "sortKey",
+  "logicalName",
+  "fields",
+]);
+const FIELD_KEYS = new Set<string>(POLICY_KEYS);
+const CACHE_KEYS = new Set(["maxAgeMs", "maxUses", "maxEntries"]);
+
+export const CACHE_DEFAULTS = { maxAgeMs: 300_000, maxUses: 100_000, maxEntries: 1000 } as const;
+export const DEFAULT_MAX_CONCURRENCY = 8;
+
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+function fail(where: string, message: string): never {
+  throw new EncryptionError("config.invalid", `${where}: ${message}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function quote(name: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key))
+      fail(`${where}${quote(key)}`, `unknown option; expected one of ${[...allowed].join(", ")}`);
+  }
+}
+
+function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolicy {
+  const { keyId, mode, context, allowPlaintext } = policy;
+  if (keyId !== undefined && (typeof keyId !== "string" || keyId.trim() === ""))
+    fail(
+      `${where}.keyId`,
+      "expected a non-empty string (key ID, key ARN, alias name or alias ARN)",
+    );
+  if (mode !== undefined && !ENCRYPTION_MODES.includes(mode as EncryptionMode)) {
+    fail(
+      `${where}.mode`,
+      `expected one of ${ENCRYPTION_MODES.join(", ")}, got ${JSON.stringify(mode)}`,
+    );
+  }
+  if (context !== undefined) {
+    if (!isPlainObject(context)) fail(`${where}.context`, "expected an object of string values");
+    for (const [k, v] of Object.entries(context)) {
+      if (typeof v !== "string")
+        fail(`${where}.context${quote(k)}`, `expected a string, got ${typeof v}`);
+      if (k === "") fail(`${where}.context`, "context keys must not be empty");
+    }
+  }
+  if (allowPlaintext !== undefined && typeof allowPlaintext !== "boolean")
+    fail(`${where}.allowPlaintext`, "expected a boolean");
+  return policy;
+}
+
+function positiveInteger(value: unknown, where: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+    fail(where, `expected a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * Validates a user's config once, fills in defaults and freezes the result.
+ * Every mistake is reported with its location, such as
+ * `tables.Users.fields["card.number"].mode`.
+ */
+export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
+  if (!isPlainObject(input)) fail("config", "expected an object");
+  checkKeys(input, TOP_KEYS, "config");
+  const top = checkPolicy(input, "config");
+
+  const cacheInput = input.cache as unknown;
+  let cache = { enabled: true, ...CACHE_DEFAULTS } as {
+    enabled: boolean;
+    maxAgeMs: number;
+    maxUses: number;
+    maxEntries: number;
+  };
+  if (cacheInput === false) cache = { ...cache, enabled: false };
+  else if (cacheInput !== undefined) {
+    if (!isPlainObject(cacheInput)) fail("config.cache", "expected an object or false");
+    checkKeys(cacheInput, CACHE_KEYS, "config.cache");
+    cache = {
+      enabled: true,
+      maxAgeMs:
+        positiveInteger(cacheInput.maxAgeMs, "config.cache.maxAgeMs") ?? CACHE_DEFAULTS.maxAgeMs,
+      maxUses:
+        positiveInteger(cacheInput.maxUses, "config.cache.maxUses") ?? CACHE_DEFAULTS.maxUses,
+      maxEntries:
+        positiveInteger(cacheInput.maxEntries, "config.cache.maxEntries") ??
+        CACHE_DEFAULTS.maxEntries,
+    };
+  }
+  const maxConcurrency =
+    positiveInteger(input.maxConcurrency, "config.maxConcurrency") ?? DEFAULT_MAX_CONCURRENCY;
+  if (input.onEvent !== undefined && typeof input.onEvent !== "function")
+    fail("config.onEvent", "expected a function");
+  if (input.region !== undefined && typeof input.region !== "string")
+    fail("config.region", "expected a string");
+
+  let provider: KeyProvider;
+  if (input.keyProvider !== undefined) {
+    const p = input.keyProvider as Partial<KeyProvider> | null;
+    if (
+      !p ||
+      typeof p.generateDataKey !== "function" ||
+      typeof p.decryptDataKey !== "function" ||
+      typeof p.id !== "string"
+    ) {
+      fail(
+        "config.keyProvider",
+        "expected a KeyProvider (KmsKeyProvider, LocalKeyProvider or your own)",
+      );
+    }
+    if (input.kmsClient !== undefined || input.region !== undefined)
+      fail("config.keyProvider", "give either keyProvider or kmsClient/region, not both");
+    provider = p as KeyProvider;
+  } else {
+    provider = new KmsKeyProvider({
+      ...(input.kmsClient ? { client: input.kmsClient } : {}),
+      ...(input.region ? { region: input.region } : {}),
+    });
+  }
+
+  if (!isPlainObject(input.tables)) fail("config.tables", "expected an object of tables by name");
+  const tables = new Map<string, ResolvedTable>();
+  for (const [name, tableInput] of Object.entries(input.tables)) {
+    const where = `tables${quote(name)}`;
+    if (!TABLE_NAME.test(name))
+      fail(where, "not a valid DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, _ . -)");
+    if (!isPlainObject(tableInput)) fail(where, "expected an object");
+    checkKeys(tableInput, TABLE_KEYS, where);
+    const table = checkPolicy(tableInput, where);
+    const { partitionKey, sortKey, logicalName, fields } = tableInput;
+    if (typeof partitionKey !== "string" || partitionKey === "")
+      fail(`${where}.partitionKey`, "expected the partition key attribute name");
+    if (sortKey !== undefined && (typeof sortKey !== "string" || sortKey === ""))
+      fail(`${where}.sortKey`, "expected the sort key attribute name");
+    if (logicalName !== undefined && (typeof logicalName !== "string" || logicalName === ""))
+      fail(`${where}.logicalName`, "expected a non-empty string");
+    if (!isPlainObject(fields))
+      fail(`${where}.fields`, "expected an object of fields by attribute path");
+
+    const resolved: ResolvedField[] = [];
+    for (const [path, fieldInput] of Object.entries(fields)) {
+      const fieldWhere = `${where}.fields${quote(path)}`;
+      if (!isPlainObject(fieldInput))
+        fail(fieldWhere, "expected an object (use {} for the defaults)");
+      checkKeys(fieldInput, FIELD_KEYS, fieldWhere);
+      const field = checkPolicy(fieldInput, fieldWhere);
+      const segments = parseFieldPath(path, fieldWhere);
+      const root = (segments[0] as { name: string }).name;
+      if (root === partitionKey || root === sortKey) {
+        fail(
+          fieldWhere,
+          `"${root}" is a key attribute of the table; key attributes cannot be encrypted (DynamoDB must read them)`,
+        );
+      }
+      const keyId = field.keyId ?? table.keyId ?? top.keyId;
+      if (keyId === undefined)
+        fail(fieldWhere, "no KMS key: set keyId on the field, its table or the config");
+      const context: EncryptionContext = Object.freeze({
+        ...top.context,
+        ...table.context,
+        ...field.context,
+      });
+      resolved.push(
+        Object.freeze({
+          path,
+          segments: Object.freeze(segments),
+          keyId,
+          mode: (field.mode ?? table.mode ?? top.mode ?? "ReadWrite"),
+          context,
+          allowPlaintext:
+            field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? true,
+          encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
+        }),
+      );
+    }
+    for (const a of resolved) {
+      for (const b of resolved) {
+        if (a !== b && isPathPrefix(a.segments, b.segments)) {
+          fail(
+            `${where}.fields${quote(b.path)}`,
+            `overlaps the field "${a.path}", which already encrypts the value that contains it`,
+          );
+        }
+      }
+    }
+    tables.set(
+      name,
+      Object.freeze({
+        name,
+        logicalName: logicalName ?? name,
+        partitionKey,
+        sortKey,
+        fields: Object.freeze(resolved),
+        rootNames: new Set(resolved.map((f) => (f.segments[0] as { name: string }).name)),
+      }),
+    );
+  }
+
+  return Object.freeze({
+    tables,
+    tableNameBytes: Object.freeze([...tables.keys()].map((n) => Buffer.from(n, "utf8"))),
+    provider,
+    cache: Object.freeze(cache),
+    maxConcurrency,
+    onEvent: input.onEvent,
+  });
+}

@@ -1,0 +1,40 @@
+import type { DataKeyCacheLimits } from "../keys/data-key-cache";
+import type { KeyProvider } from "../keys/key-provider";
+import type { EncryptionContext, FieldEncryptionEvent } from "./config-types";
+import type { EncryptionMode } from "./encryption-mode";
+import type { PathSegment } from "./field-path";
+
+/** A field with every default applied. Frozen. */
+export interface ResolvedField {
+  /** The path as configured; this is what ciphertexts are bound to. */
+  readonly path: string;
+  readonly segments: readonly PathSegment[];
+  readonly keyId: string;
+  readonly mode: EncryptionMode;
+  readonly context: Readonly<EncryptionContext>;
+  readonly allowPlaintext: boolean;
+  /** Cache key of this field's data keys for encrypting. */
+  readonly encryptCacheKey: string;
+}
+
+/** A table with every default applied. Frozen. */
+export interface ResolvedTable {
+  readonly name: string;
+  readonly logicalName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string | undefined;
+  readonly fields: readonly ResolvedField[];
+  /** Top-level attribute names under which some field lives. */
+  readonly rootNames: ReadonlySet<string>;
+}
+
+/** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */
+export interface ResolvedConfig {
+  readonly tables: ReadonlyMap<string, ResolvedTable>;
+  /** UTF-8 bytes of each configured table name, to skip requests that name none without parsing them. */
+  readonly tableNameBytes: readonly Buffer[];
+  readonly provider: KeyProvider;
+  readonly cache: Readonly<DataKeyCacheLimits>;
+  readonly maxConcurrency: number;
+  readonly onEvent: ((event: FieldEncryptionEvent) => void) | undefined;
+}

@@ -1,0 +1,85 @@
+import { EncryptionError } from "../errors/encryption-error";
+import { canonicalContext } from "../util/canonical-context";
+import type { EncryptionContext } from "../config/config-types";
+import { canonicalNumber } from "./canonical-number";
+import { type WireItem, wireType } from "./wire";
+
+/** Where a value lives: what its ciphertext is bound to. */
+export interface Binding {
+  /** The logical table name. */
+  table: string;
+  /** The configured field path (not a concrete list index). */
+  field: string;
+  /** The item's key attributes, name and value, partition key first. */
+  key: { name: string; value: Buffer }[];
+  context: EncryptionContext;
+}
+
+function lengthPrefixed(bytes: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+const utf8 = (s: string) => lengthPrefixed(Buffer.from(s, "utf8"));
+
+/**
+ * The canonical bytes of one key attribute value: a type letter then the
+ * value (S as UTF-8, N canonicalised, B as raw bytes). Undefined if the value
+ * cannot be a key.
+ */
+export function keyValueBytes(value: unknown): Buffer | undefined {
+  const type = wireType(value);
+  const v = value as Record<string, unknown>;
+  if (type === "S" && typeof v.S === "string")
+    return Buffer.concat([Buffer.from("S"), Buffer.from(v.S, "utf8")]);
+  if (type === "N" && typeof v.N === "string") {
+    const n = canonicalNumber(v.N);
+    return n === undefined ? undefined : Buffer.concat([Buffer.from("N"), Buffer.from(n, "utf8")]);
+  }
+  if (type === "B" && typeof v.B === "string")
+    return Buffer.concat([Buffer.from("B"), Buffer.from(v.B, "base64")]);
+  return undefined;
+}
+
+/** The item's key for binding, read from the item itself or, failing that, from the request's `Key`. */
+export function itemKey(
+  names: { partitionKey: string; sortKey: string | undefined },
+  item: WireItem,
+  fallback: WireItem | undefined,
+  where: { table: string },
+): { name: string; value: Buffer }[] {
+  const out: { name: string; value: Buffer }[] = [];
+  for (const name of names.sortKey === undefined
+    ? [names.partitionKey]
+    : [names.partitionKey, names.sortKey]) {
+    const value = keyValueBytes(item[name] ?? fallback?.[name]);
+    if (value === undefined) {
+      throw new EncryptionError(
+        "item.keyMissing",
+        `The item has no valid key attribute "${name}", which encrypted values are bound to (a projection or update that leaves it out needs it)`,
+        where,
+      );
+    }
+    out.push({ name, value });
+  }
+  return out;
+}
+
+/**
+ * AES-GCM associated data: the format version, the logical table, the field
+ * path, the item's key attributes and the encryption context, each
+ * length-prefixed. A ciphertext moved to another table, item or field fails
+ * to authenticate.
+ */
+export function associatedData(version: number, binding: Binding): Buffer {
+  const parts = [
+    Buffer.of(version),
+    utf8(binding.table),
+    utf8(binding.field),
+    Buffer.of(binding.key.length),
+  ];
+  for (const { name, value } of binding.key) parts.push(utf8(name), lengthPrefixed(value));
+  parts.push(utf8(canonicalContext(binding.context)));
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,21 @@
+import type { EncryptionContext } from "../config/config-types";
+
+/** A fresh data key: its plaintext, for AES-GCM, and its wrapped form, which is stored. */
+export interface DataKey {
+  plaintext: Uint8Array;
+  wrapped: Uint8Array;
+}
+
+/**
+ * Where data keys come from and how wrapped ones are opened. The plugin caches
+ * what a provider returns, so a provider makes one call per request to it.
+ * Errors are `EncryptionError`s with `kms.*` or `key.*` codes.
+ */
+export interface KeyProvider {
+  /** Distinguishes providers in cache keys; two providers never share a cached key. */
+  readonly id: string;
+  /** Makes a 256-bit data key under `keyId`, bound to `context`. */
+  generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey>;
+  /** Opens a wrapped data key; fails unless `context` is the one it was made with. */
+  decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}

@@ -1,0 +1,266 @@
+import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
+import type { ItemCipher, ItemJob } from "../engine/item-cipher";
+import { EncryptionError } from "../errors/encryption-error";
+import { keyValueBytes } from "../format/binding";
+import { isObject, type WireItem } from "../format/wire";
+import { expressionPaths, isInsideField, overlapsField } from "./expression-paths";
+import {
+  OPERATIONS,
+  type OperationSpec,
+  PARTIQL_OPERATIONS,
+  type RequestScope,
+} from "./operation-map";
+import { tableNameOf } from "./table-name";
+import { walk } from "./walk";
+
+/** One object of a request that belongs to a table (the root of a PutItem, one `TransactItems[i].Put`, …). */
+export interface ScopeInstance {
+  tableName: string;
+  table: ResolvedTable | undefined;
+  key: WireItem | undefined;
+  /** Key attributes the plugin added to a projection; removed from returned items. */
+  added?: string[];
+}
+
+/** What the response side needs to know about the request it answers. */
+export interface RequestPlan {
+  operation: string;
+  spec: OperationSpec;
+  /** The scope of a single-table operation. */
+  single: ScopeInstance | undefined;
+  /** Scopes by the index of their list entry (TransactItems[i]). */
+  byIndex: Map<number, ScopeInstance>;
+  /** Scopes by table name (BatchGetItem). */
+  byTable: Map<string, ScopeInstance>;
+  /** BatchWriteItem: the caller's PutRequests, by table and item key, to give back unprocessed ones as sent. */
+  originalPuts: Map<string, Map<string, unknown>>;
+  /** BatchGetItem: the caller's projection settings per table, to give back unprocessed keys as sent. */
+  originalProjections: Map<string, Record<string, unknown>>;
+}
+
+const PROJECTION_PROPS = [
+  "ProjectionExpression",
+  "ExpressionAttributeNames",
+  "AttributesToGet",
+] as const;
+
+/** A key's identity within a table, from its key attribute values. */
+export function keyIdentity(
+  table: ResolvedTable,
+  item: Record<string, unknown>,
+): string | undefined {
+  const parts: string[] = [];
+  for (const name of table.sortKey === undefined
+    ? [table.partitionKey]
+    : [table.partitionKey, table.sortKey]) {
+    const bytes = keyValueBytes(item[name]);
+    if (!bytes) return undefined;
+    parts.push(bytes.toString("base64"));
+  }
+  return parts.join(".");
+}
+
+function unsupported(table: ResolvedTable, message: string, field?: string): EncryptionError {
+  return new EncryptionError("operation.unsupported", `${message}. Nothing was sent.`, {
+    table: table.name,
+    ...(field ? { field } : {}),
+  });
+}
+
+function checkExpression(table: ResolvedTable, scope: Record<string, unknown>, prop: string): void {
+  const expression = scope[prop];
+  if (typeof expression !== "string") return;
+  for (const path of expressionPaths(expression, scope.ExpressionAttributeNames)) {
+    const field = table.fields.find((f) => overlapsField(path, f.segments));
+    if (field) {
+      throw unsupported(
+        table,
+        `${prop} refers to the encrypted field "${field.path}", which this version cannot analyse safely`,
+        field.path,
+      );
+    }
+  }
+}
+
+function uniquePlaceholder(names: Record<string, unknown>, base: string): string {
+  let candidate = base;
+  for (let i = 1; candidate in names; i++) candidate = `${base}_${i}`;
+  return candidate;
+}
+
+/** Adds the key attributes to a projection that returns encrypted fields but not the key they are bound to. */
+function projectKeys(
+  table: ResolvedTable,
+  scope: Record<string, unknown>,
+  instance: ScopeInstance,
+): void {
+  const keyNames =
+    table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
+  const expression = scope.ProjectionExpression;
+  if (typeof expression === "string") {
+    const paths = expressionPaths(expression, scope.ExpressionAttributeNames);
+    let needsKeys = false;
+    for (const path of paths) {
+      for (const field of table.fields) {
+        if (isInsideField(path, field.segments)) {
+          throw unsupported(
+            table,
+            `ProjectionExpression reaches inside the encrypted field "${field.path}"; project the whole field instead`,
+            field.path,
+          );
+        }
+        if (overlapsField(path, field.segments)) needsKeys = true;
+      }
+    }
+    const projected = new Set(paths.map((p) => p[0]));
+    const missing = keyNames.filter((k) => !projected.has(k));
+    if (!needsKeys || missing.length === 0) return;
+    const names: Record<string, unknown> = isObject(scope.ExpressionAttributeNames)
+      ? { ...scope.ExpressionAttributeNames }
+      : {};
+    const placeholders = missing.map((name, i) => {
+      const placeholder = uniquePlaceholder(names, `#dfe_key${i}`);
+      names[placeholder] = name;
+      return placeholder;
+    });
+    scope.ProjectionExpression = `${expression}, ${placeholders.join(", ")}`;
+    scope.ExpressionAttributeNames = names;
+    instance.added = missing;
+  } else if (Array.isArray(scope.AttributesToGet)) {
+    const attributes = scope.AttributesToGet as unknown[];
+    if (!attributes.some((a) => typeof a === "string" && table.rootNames.has(a))) return;
+    const missing = keyNames.filter((k) => !attributes.includes(k));
+    if (missing.length === 0) return;
+    scope.AttributesToGet = [...attributes, ...missing];
+    instance.added = missing;
+  }
+}
+
+function mentionsTable(config: ResolvedConfig, text: string): string | undefined {
+  return [...config.tables.keys()].find((name) => text.includes(name));
+}
+
+/**
+ * Plans and applies the request side: checks every scope of a configured
+ * table, adds key attributes to projections, and encrypts every item, all on
+ * the plugin's own parsed copy of the body. Returns undefined when no
+ * configured table is involved. Throws, with nothing sent, when the request
+ * cannot be proved safe.
+ */
+export async function planRequest(
+  config: ResolvedConfig,
+  cipher: ItemCipher,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<RequestPlan | undefined> {
+  const partiql = PARTIQL_OPERATIONS[operation];
+  if (partiql) {
+    walk(body, partiql, (statement) => {
+      const name = typeof statement === "string" ? mentionsTable(config, statement) : undefined;
+      if (name) {
+        throw new EncryptionError(
+          "operation.unsupported",
+          `PartiQL (${operation}) on a table with encrypted fields is not supported yet. Nothing was sent.`,
+          { table: name },
+        );
+      }
+    });
+    return undefined;
+  }
+  const spec = OPERATIONS[operation];
+  if (!spec) {
+    throw new EncryptionError(
+      "operation.unknown",
+      `The plugin does not know the DynamoDB operation ${operation}, and the request names a table with encrypted fields. Nothing was sent.`,
+      { table: mentionsTable(config, JSON.stringify(body)) },
+    );
+  }
+
+  const plan: RequestPlan = {
+    operation,
+    spec,
+    single: undefined,
+    byIndex: new Map(),
+    byTable: new Map(),
+    originalPuts: new Map(),
+    originalProjections: new Map(),
+  };
+  const jobs: ItemJob[] = [];
+  let involved = false;
+
+  for (const scope of spec.request) {
+    walk(body, scope.path, (value, context) => {
+      if (!isObject(value)) return;
+      const tableName = scope.table === "mapKey" ? context.mapKey : tableNameOf(value.TableName);
+      if (tableName === undefined) return;
+      const table = config.tables.get(tableName);
+      const key =
+        scope.key !== undefined && isObject(value[scope.key])
+          ? (value[scope.key] as WireItem)
+          : undefined;
+      const instance: ScopeInstance = { tableName, table, key };
+      if (scope.path.length === 0) plan.single = instance;
+      if (context.index !== undefined && scope.path[0] === "TransactItems")
+        plan.byIndex.set(context.index, instance);
+      if (scope.table === "mapKey") plan.byTable.set(tableName, instance);
+      if (!table) return;
+      involved = true;
+      applyScope(scope, table, value, instance, plan, jobs);
+    });
+  }
+  if (!involved) return undefined;
+  await cipher.encryptItems(jobs);
+  return plan;
+}
+
+function applyScope(
+  scope: RequestScope,
+  table: ResolvedTable,
+  value: Record<string, unknown>,
+  instance: ScopeInstance,
+  plan: RequestPlan,
+  jobs: ItemJob[],
+): void {
+  for (const legacy of scope.legacy ?? []) {
+    if (value[legacy] !== undefined)
+      throw unsupported(
+        table,
+        `The legacy parameter ${legacy} is not supported on a table with encrypted fields; use expressions`,
+      );
+  }
+  if (scope.legacyKeyConditions && isObject(value.KeyConditions)) {
+    for (const name of Object.keys(value.KeyConditions)) {
+      const field = table.fields.find((f) => overlapsField([name], f.segments));
+      if (field)
+        throw unsupported(
+          table,
+          `KeyConditions refers to the encrypted field "${field.path}"`,
+          field.path,
+        );
+    }
+  }
+  for (const prop of scope.expressions ?? []) checkExpression(table, value, prop);
+  if (scope.update) checkExpression(table, value, scope.update);
+  if (scope.projection) {
+    if (scope.table === "mapKey") {
+      const original: Record<string, unknown> = {};
+      for (const prop of PROJECTION_PROPS)
+        if (value[prop] !== undefined) original[prop] = structuredClone(value[prop]);
+      plan.originalProjections.set(instance.tableName, original);
+    }
+    projectKeys(table, value, instance);
+  }
+  if (scope.item) {
+    const item = value[scope.item];
+    if (!isObject(item)) return;
+    if (plan.spec.restore === "UnprocessedItems") {
+      const identity = keyIdentity(table, item);
+      if (identity !== undefined) {
+        let puts = plan.originalPuts.get(instance.tableName);
+        if (!puts) plan.originalPuts.set(instance.tableName, (puts = new Map<string, unknown>()));
+        puts.set(identity, structuredClone(value));
+      }
+    }
+    jobs.push({ table, item: item as WireItem });
+  }
+}

@@ -1,0 +1,88 @@
+import type { ItemCipher, ItemJob } from "../engine/item-cipher";
+import { EncryptionError } from "../errors/encryption-error";
+import { isObject, type WireItem } from "../format/wire";
+import { keyIdentity, type RequestPlan, type ScopeInstance } from "./request-plan";
+import { walk } from "./walk";
+
+function errorName(body: Record<string, unknown>): string | undefined {
+  const type = body.__type;
+  if (typeof type !== "string") return undefined;
+  return type.slice(type.lastIndexOf("#") + 1);
+}
+
+/**
+ * Applies the response side to the plugin's parsed copy of a response body:
+ * decrypts every item of a configured table (in success and error bodies),
+ * removes key attributes the plugin added to projections, and gives back
+ * unprocessed batch requests as the caller sent them. Returns whether the
+ * body changed.
+ */
+export async function applyResponse(
+  cipher: ItemCipher,
+  plan: RequestPlan,
+  body: Record<string, unknown>,
+  isError: boolean,
+): Promise<boolean> {
+  const spec = plan.spec;
+  const sites = isError ? (spec.errors?.[errorName(body) ?? ""] ?? []) : spec.response;
+  const jobs: (ItemJob & { instance: ScopeInstance })[] = [];
+  for (const site of sites) {
+    walk(body, site.path, (item, context) => {
+      if (!isObject(item)) return;
+      const instance =
+        site.table === "scope"
+          ? plan.single
+          : site.table === "mapKey"
+            ? plan.byTable.get(context.mapKey ?? "")
+            : plan.byIndex.get(context.index ?? -1);
+      if (!instance?.table) return;
+      jobs.push({ table: instance.table, item: item as WireItem, key: instance.key, instance });
+    });
+  }
+  let changed = jobs.length > 0;
+  await cipher.decryptItems(jobs);
+  for (const { item, instance } of jobs) {
+    for (const name of instance.added ?? []) delete item[name];
+  }
+  if (!isError && spec.restore === "UnprocessedItems")
+    changed = restoreUnprocessedItems(plan, body) || changed;
+  if (!isError && spec.restore === "UnprocessedKeys")
+    changed = restoreUnprocessedKeys(plan, body) || changed;
+  return changed;
+}
+
+function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown>): boolean {
+  let changed = false;
+  walk(body, ["UnprocessedItems", "*", "[]"], (entry, context, holder, prop) => {
+    const instance = plan.byTable.get(context.mapKey ?? "");
+    if (!instance?.table || !isObject(entry) || !isObject(entry.PutRequest)) return;
+    const item = entry.PutRequest.Item;
+    const identity = isObject(item) ? keyIdentity(instance.table, item) : undefined;
+    const original =
+      identity === undefined ? undefined : plan.originalPuts.get(instance.tableName)?.get(identity);
+    if (original === undefined) {
+      throw new EncryptionError(
+        "response.malformed",
+        "BatchWriteItem returned an unprocessed item that matches no item of the request, so it cannot be given back as sent",
+        { table: instance.tableName },
+      );
+    }
+    (holder as unknown[])[prop as number] = { ...entry, PutRequest: original };
+    changed = true;
+  });
+  return changed;
+}
+
+function restoreUnprocessedKeys(plan: RequestPlan, body: Record<string, unknown>): boolean {
+  let changed = false;
+  walk(body, ["UnprocessedKeys", "*"], (entry, context) => {
+    const original = plan.originalProjections.get(context.mapKey ?? "");
+    if (!original || !isObject(entry)) return;
+    for (const prop of ["ProjectionExpression", "ExpressionAttributeNames", "AttributesToGet"]) {
+      if (original[prop] === undefined) delete entry[prop];
+      else entry[prop] = original[prop];
+    }
+    changed = true;
+  });
+  return changed;
+}

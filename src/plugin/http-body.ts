@@ -1,0 +1,58 @@
+import { EncryptionError } from "../errors/encryption-error";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A Buffer view over a request body (a Uint8Array in recent SDKs, a string in older ones), without copying. */
+export function bodyBytes(body: unknown): Buffer | undefined {
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return undefined;
+}
+
+/** Parses a JSON body from bytes. Uses TextDecoder, not string methods on the SDK's body object. */
+export function parseJsonBody(
+  bytes: Uint8Array,
+  code: "request.malformed" | "response.malformed",
+): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(bytes));
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // reported below, without the body's content
+  }
+  throw new EncryptionError(
+    code,
+    code === "request.malformed"
+      ? "The serialized request body is not a JSON object"
+      : "The DynamoDB response body is not a JSON object",
+  );
+}
+
+/** Reads a whole response body: a Node stream, a web stream, a Uint8Array or a string. */
+export async function readResponseBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array();
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  if (body instanceof Uint8Array) return body;
+  const iterable = body as { [Symbol.asyncIterator]?: () => AsyncIterator<unknown> };
+  if (typeof iterable[Symbol.asyncIterator] === "function") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<unknown>) {
+      chunks.push(
+        typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk as Uint8Array),
+      );
+    }
+    return Buffer.concat(chunks);
+  }
+  const web = body as { getReader?: unknown; transformToByteArray?: () => Promise<Uint8Array> };
+  if (typeof web.transformToByteArray === "function") return web.transformToByteArray();
+  throw new EncryptionError(
+    "response.malformed",
+    "The DynamoDB response body is of a kind the plugin cannot read",
+  );
+}
+
+/** True when `bytes` contains any of `needles`. */
+export function containsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
+  return needles.some((needle) => bytes.indexOf(needle) >= 0);
+}
