@@ -195,7 +195,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           path,
           segments: Object.freeze(segments),
           keyId,
-          mode: (field.mode ?? table.mode ?? top.mode ?? "ReadWrite"),
+          mode: field.mode ?? table.mode ?? top.mode ?? "ReadWrite",
           context,
           allowPlaintext:
             field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? true,

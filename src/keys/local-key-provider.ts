@@ -59,7 +59,8 @@ export class LocalKeyProvider implements KeyProvider {
     return Buffer.concat([id, Buffer.from(canonicalContext(context), "utf8")]);
   }
 
-  generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that every failure is a rejection
+  async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {
     const key = this.key(keyId);
     const plaintext = randomBytes(32);
     const id = Buffer.from(keyId, "utf8");
@@ -68,39 +69,33 @@ export class LocalKeyProvider implements KeyProvider {
     cipher.setAAD(LocalKeyProvider.aad(id, context));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const wrapped = Buffer.concat([Buffer.of(MAGIC, id.length), id, iv, body, cipher.getAuthTag()]);
-    return Promise.resolve({ plaintext, wrapped });
+    return { plaintext, wrapped };
   }
 
-  decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that every failure is a rejection
+  async decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
     const blob = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
     const invalid = () =>
       new EncryptionError(
         "kms.invalidCiphertext",
         "The wrapped data key does not open with the local key and this encryption context",
       );
-    if (blob.length < 2 || blob[0] !== MAGIC) return Promise.reject(invalid());
+    if (blob.length < 2 || blob[0] !== MAGIC) throw invalid();
     const idLength = blob[1]!;
-    if (blob.length < 2 + idLength + IV_BYTES + TAG_BYTES) return Promise.reject(invalid());
+    if (blob.length < 2 + idLength + IV_BYTES + TAG_BYTES) throw invalid();
     const id = blob.subarray(2, 2 + idLength);
-    let key: Buffer;
-    try {
-      key = this.key(id.toString("utf8"));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const key = this.key(id.toString("utf8"));
     const iv = blob.subarray(2 + idLength, 2 + idLength + IV_BYTES);
     const decipher = createDecipheriv("aes-256-gcm", key, iv);
     decipher.setAAD(LocalKeyProvider.aad(id, context));
     decipher.setAuthTag(blob.subarray(blob.length - TAG_BYTES));
     try {
-      return Promise.resolve(
-        Buffer.concat([
-          decipher.update(blob.subarray(2 + idLength + IV_BYTES, blob.length - TAG_BYTES)),
-          decipher.final(),
-        ]),
-      );
+      return Buffer.concat([
+        decipher.update(blob.subarray(2 + idLength + IV_BYTES, blob.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
     } catch {
-      return Promise.reject(invalid());
+      throw invalid();
     }
   }
 }

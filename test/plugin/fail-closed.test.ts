@@ -1,0 +1,178 @@
+import {
+  DynamoDBClient,
+  ExecuteStatementCommand,
+  BatchExecuteStatementCommand,
+  ExecuteTransactionCommand,
+  PutItemCommand,
+  QueryCommand as LowQueryCommand,
+  ScanCommand as LowScanCommand,
+  UpdateItemCommand,
+  DescribeTableCommand,
+} from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
+import { FakeDynamoDB } from "../support/fake-dynamodb";
+import { SAMPLE, SAMPLE_SECRETS, setup, usersConfig } from "../support/plugin-setup";
+
+const KEY = { pk: SAMPLE.pk, sk: SAMPLE.sk };
+
+async function expectRefused(promise: Promise<unknown>, fake: FakeDynamoDB, code: string): Promise<EncryptionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EncryptionError);
+  expect((error as EncryptionError).code).toBe(code);
+  expect(fake.requests).toHaveLength(0);
+  for (const secret of SAMPLE_SECRETS) expect((error as Error).message).not.toContain(secret);
+  return error as EncryptionError;
+}
+
+describe("requests the plugin cannot prove safe are refused with nothing sent", () => {
+  it.each([
+    ["an update of an encrypted field", { UpdateExpression: "SET ssn = :v", ExpressionAttributeValues: { ":v": "1" } }],
+    ["an update through a #name", { UpdateExpression: "SET #s = :v", ExpressionAttributeNames: { "#s": "ssn" }, ExpressionAttributeValues: { ":v": "1" } }],
+    ["an update of a map holding an encrypted field", { UpdateExpression: "SET card = :v", ExpressionAttributeValues: { ":v": {} } }],
+    ["an update of a list element's encrypted field", { UpdateExpression: "SET addresses[1].zip = :v", ExpressionAttributeValues: { ":v": "1" } }],
+    ["a copy from an encrypted field", { UpdateExpression: "SET other = ssn" }],
+    ["a condition on an encrypted field", { UpdateExpression: "SET #n = :v", ConditionExpression: "ssn = :v", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":v": "1" } }],
+  ])("UpdateCommand with %s", async (_, extra) => {
+    const { fake, doc } = setup();
+    await expectRefused(doc.send(new UpdateCommand({ TableName: "Users", Key: KEY, ...(extra as object) })), fake, "operation.unsupported");
+  });
+
+  it("an expression using an undefined #name is refused", async () => {
+    const { fake, doc } = setup();
+    await expectRefused(doc.send(new UpdateCommand({ TableName: "Users", Key: KEY, UpdateExpression: "SET #x = :v", ExpressionAttributeValues: { ":v": 1 } })), fake, "expression.unsupportedOnEncrypted");
+  });
+
+  it("a condition on an encrypted field in PutItem, DeleteItem and transactions", async () => {
+    const { fake, doc } = setup();
+    await expectRefused(doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(ssn)" })), fake, "operation.unsupported");
+    await expectRefused(doc.send(new DeleteCommand({ TableName: "Users", Key: KEY, ConditionExpression: "card.#n = :v", ExpressionAttributeNames: { "#n": "number" }, ExpressionAttributeValues: { ":v": "1" } })), fake, "operation.unsupported");
+    await expectRefused(
+      doc.send(new TransactWriteCommand({ TransactItems: [{ ConditionCheck: { TableName: "Users", Key: KEY, ConditionExpression: "begins_with(ssn, :p)", ExpressionAttributeValues: { ":p": "1" } } }] })),
+      fake,
+      "operation.unsupported",
+    );
+  });
+
+  it("a filter on an encrypted field in Query and Scan", async () => {
+    const { fake, doc } = setup();
+    await expectRefused(
+      doc.send(new QueryCommand({ TableName: "Users", KeyConditionExpression: "pk = :p", FilterExpression: "addresses[0].zip = :z", ExpressionAttributeValues: { ":p": "x", ":z": "1" } })),
+      fake,
+      "operation.unsupported",
+    );
+    await expectRefused(doc.send(new ScanCommand({ TableName: "Users", FilterExpression: "contains(ssn, :z)", ExpressionAttributeValues: { ":z": "1" } })), fake, "operation.unsupported");
+  });
+
+  it("conditions and filters on other attributes pass", async () => {
+    const { fake, doc } = setup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(pk)" }));
+    await doc.send(new ScanCommand({ TableName: "Users", FilterExpression: "#n = :n AND card.expiry = :e", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":n": "Ada", ":e": "12/30" } }));
+    expect(fake.requests.map((r) => r.operation)).toEqual(["PutItem", "Scan"]);
+  });
+
+  it.each([
+    ["Expected", new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" } }, Expected: { pk: { Exists: false } } })],
+    ["AttributeUpdates", new UpdateItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } }, AttributeUpdates: { other: { Action: "PUT", Value: { S: "x" } } } })],
+    ["QueryFilter", new LowQueryCommand({ TableName: "Users", KeyConditions: { pk: { ComparisonOperator: "EQ", AttributeValueList: [{ S: "a" }] } }, QueryFilter: { other: { ComparisonOperator: "NOT_NULL" } } })],
+    ["ScanFilter", new LowScanCommand({ TableName: "Users", ScanFilter: { other: { ComparisonOperator: "NOT_NULL" } } })],
+  ])("the legacy parameter %s on a table with encrypted fields", async (_, command) => {
+    const { fake, client } = setup();
+    await expectRefused(client.send(command as never), fake, "operation.unsupported");
+  });
+
+  it("PartiQL on a table with encrypted fields, in all three operations", async () => {
+    const { fake, client } = setup();
+    await expectRefused(client.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "Users"` })), fake, "operation.unsupported");
+    await expectRefused(client.send(new BatchExecuteStatementCommand({ Statements: [{ Statement: `INSERT INTO "Users" VALUE {'pk': 'a'}` }] })), fake, "operation.unsupported");
+    await expectRefused(client.send(new ExecuteTransactionCommand({ TransactStatements: [{ Statement: `UPDATE Users SET ssn = '1' WHERE pk = 'a'` }] })), fake, "operation.unsupported");
+  });
+
+  it("an operation the plugin does not know, naming a configured table", async () => {
+    const { fake, client } = setup();
+    // A future operation, as if the SDK had gained one: rewrite the target before the plugin sees it.
+    client.middlewareStack.addRelativeTo(
+      (next: any) => (args: any) => {
+        args.request.headers["x-amz-target"] = "DynamoDB_20120810.FutureWriteItem";
+        return next(args);
+      },
+      { relation: "before", toMiddleware: REQUEST_MIDDLEWARE_NAME, name: "futureOperation" },
+    );
+    await expectRefused(client.send(new DescribeTableCommand({ TableName: "Users" })), fake, "operation.unknown");
+  });
+
+  it("an item without its key attributes cannot be bound, so it is refused", async () => {
+    const { fake, doc } = setup();
+    await expectRefused(doc.send(new PutCommand({ TableName: "Users", Item: { pk: "a", ssn: "123-45-6789" } })), fake, "item.keyMissing");
+  });
+
+  it("a batch where one value fails sends nothing", async () => {
+    const { fake, doc } = setup(usersConfig({}, { fields: { ssn: {}, "card.number": { keyId: "local/missing" } } }));
+    const error = await expectRefused(
+      doc.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: "Users", Item: { ...SAMPLE, sk: "1", card: undefined } } }, { Put: { TableName: "Users", Item: SAMPLE } }] })),
+      fake,
+      "key.unknownLocalKey",
+    );
+    expect(error.field).toBe("card.number");
+    expect(error.table).toBe("Users");
+  });
+});
+
+describe("requests that involve no configured table pass through untouched", () => {
+  it("sends the same bytes as a client without the plugin, and reads back the same result", async () => {
+    const bare = new FakeDynamoDB({ Plain: ["pk"], Users: ["pk", "sk"], Orders: ["pk"] });
+    const { fake, doc } = setup();
+    const { DynamoDBDocumentClient } = await import("@aws-sdk/lib-dynamodb");
+    const bareDoc = DynamoDBDocumentClient.from(bare.client());
+    for (const d of [doc, bareDoc]) {
+      await d.send(new PutCommand({ TableName: "Plain", Item: { pk: "p", ssn: "123-45-6789" } }));
+      await d.send(new GetCommand({ TableName: "Plain", Key: { pk: "p" } }));
+      await d.send(new ScanCommand({ TableName: "Plain", FilterExpression: "ssn = :s", ExpressionAttributeValues: { ":s": "1" } }));
+    }
+    expect(fake.requests.map((r) => r.body)).toEqual(bare.requests.map((r) => r.body));
+    expect(fake.stored("Plain", { pk: { S: "p" } })).toEqual({ pk: { S: "p" }, ssn: { S: "123-45-6789" } });
+  });
+
+  it("PartiQL on other tables passes", async () => {
+    const { fake, client } = setup();
+    await client.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "Plain"` }));
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("registration", () => {
+  it("middlewareStack.add(fieldEncryption(...)) fails every request with config.registeredWithAdd and sends nothing", async () => {
+    const fake = new FakeDynamoDB({ Users: ["pk", "sk"] });
+    const client = fake.client();
+    client.middlewareStack.add(fieldEncryption(usersConfig()));
+    const error = await expectRefused(client.send(new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } })), fake, "config.registeredWithAdd");
+    expect(error.message).toContain("client.middlewareStack.use(fieldEncryption(config))");
+  });
+
+  it("registering twice replaces the first registration", () => {
+    const client = new FakeDynamoDB({ Users: ["pk", "sk"] }).client();
+    client.middlewareStack.use(fieldEncryption(usersConfig()));
+    client.middlewareStack.use(fieldEncryption(usersConfig()));
+    const names = client.middlewareStack.identify().filter((n) => n.startsWith("fieldEncryption"));
+    expect(names).toEqual(["fieldEncryptionRequestMiddleware - serialize", "fieldEncryptionResponseMiddleware - deserialize"]);
+  });
+
+  it("works when registered on the Document client (which shares the stack)", async () => {
+    const fake = new FakeDynamoDB({ Users: ["pk", "sk"] });
+    const { DynamoDBDocumentClient } = await import("@aws-sdk/lib-dynamodb");
+    const low: DynamoDBClient = fake.client();
+    const doc = DynamoDBDocumentClient.from(low);
+    doc.middlewareStack.use(fieldEncryption(usersConfig()));
+    await low.send(new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } }));
+    expect(fake.last().body.Item.ssn.S).toMatch(/^ENC:/);
+  });
+
+  it("accepts a table ARN as TableName", async () => {
+    const { fake, client } = setup();
+    await client.send(new PutItemCommand({ TableName: "arn:aws:dynamodb:us-east-1:111122223333:table/Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } }));
+    expect(fake.last().body.Item.ssn.S).toMatch(/^ENC:/);
+  });
+});
