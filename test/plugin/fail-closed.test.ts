@@ -1,5 +1,5 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
-  DynamoDBClient,
   ExecuteStatementCommand,
   BatchExecuteStatementCommand,
   ExecuteTransactionCommand,
@@ -9,14 +9,26 @@ import {
   UpdateItemCommand,
   DescribeTableCommand,
 } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { SAMPLE, SAMPLE_SECRETS, setup, usersConfig } from "../support/plugin-setup";
 
 const KEY = { pk: SAMPLE.pk, sk: SAMPLE.sk };
 
-async function expectRefused(promise: Promise<unknown>, fake: FakeDynamoDB, code: string): Promise<EncryptionError> {
+async function expectRefused(
+  promise: Promise<unknown>,
+  fake: FakeDynamoDB,
+  code: string,
+): Promise<EncryptionError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -30,28 +42,102 @@ async function expectRefused(promise: Promise<unknown>, fake: FakeDynamoDB, code
 
 describe("requests the plugin cannot prove safe are refused with nothing sent", () => {
   it.each([
-    ["an update of an encrypted field", { UpdateExpression: "SET ssn = :v", ExpressionAttributeValues: { ":v": "1" } }],
-    ["an update through a #name", { UpdateExpression: "SET #s = :v", ExpressionAttributeNames: { "#s": "ssn" }, ExpressionAttributeValues: { ":v": "1" } }],
-    ["an update of a map holding an encrypted field", { UpdateExpression: "SET card = :v", ExpressionAttributeValues: { ":v": {} } }],
-    ["an update of a list element's encrypted field", { UpdateExpression: "SET addresses[1].zip = :v", ExpressionAttributeValues: { ":v": "1" } }],
+    [
+      "an update of an encrypted field",
+      { UpdateExpression: "SET ssn = :v", ExpressionAttributeValues: { ":v": "1" } },
+    ],
+    [
+      "an update through a #name",
+      {
+        UpdateExpression: "SET #s = :v",
+        ExpressionAttributeNames: { "#s": "ssn" },
+        ExpressionAttributeValues: { ":v": "1" },
+      },
+    ],
+    [
+      "an update of a map holding an encrypted field",
+      { UpdateExpression: "SET card = :v", ExpressionAttributeValues: { ":v": {} } },
+    ],
+    [
+      "an update of a list element's encrypted field",
+      { UpdateExpression: "SET addresses[1].zip = :v", ExpressionAttributeValues: { ":v": "1" } },
+    ],
     ["a copy from an encrypted field", { UpdateExpression: "SET other = ssn" }],
-    ["a condition on an encrypted field", { UpdateExpression: "SET #n = :v", ConditionExpression: "ssn = :v", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":v": "1" } }],
+    [
+      "a condition on an encrypted field",
+      {
+        UpdateExpression: "SET #n = :v",
+        ConditionExpression: "ssn = :v",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":v": "1" },
+      },
+    ],
   ])("UpdateCommand with %s", async (_, extra) => {
     const { fake, doc } = setup();
-    await expectRefused(doc.send(new UpdateCommand({ TableName: "Users", Key: KEY, ...(extra as object) })), fake, "operation.unsupported");
+    await expectRefused(
+      doc.send(new UpdateCommand({ TableName: "Users", Key: KEY, ...(extra as object) })),
+      fake,
+      "operation.unsupported",
+    );
   });
 
   it("an expression using an undefined #name is refused", async () => {
     const { fake, doc } = setup();
-    await expectRefused(doc.send(new UpdateCommand({ TableName: "Users", Key: KEY, UpdateExpression: "SET #x = :v", ExpressionAttributeValues: { ":v": 1 } })), fake, "expression.unsupportedOnEncrypted");
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: KEY,
+          UpdateExpression: "SET #x = :v",
+          ExpressionAttributeValues: { ":v": 1 },
+        }),
+      ),
+      fake,
+      "expression.unsupportedOnEncrypted",
+    );
   });
 
   it("a condition on an encrypted field in PutItem, DeleteItem and transactions", async () => {
     const { fake, doc } = setup();
-    await expectRefused(doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(ssn)" })), fake, "operation.unsupported");
-    await expectRefused(doc.send(new DeleteCommand({ TableName: "Users", Key: KEY, ConditionExpression: "card.#n = :v", ExpressionAttributeNames: { "#n": "number" }, ExpressionAttributeValues: { ":v": "1" } })), fake, "operation.unsupported");
     await expectRefused(
-      doc.send(new TransactWriteCommand({ TransactItems: [{ ConditionCheck: { TableName: "Users", Key: KEY, ConditionExpression: "begins_with(ssn, :p)", ExpressionAttributeValues: { ":p": "1" } } }] })),
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: SAMPLE,
+          ConditionExpression: "attribute_not_exists(ssn)",
+        }),
+      ),
+      fake,
+      "operation.unsupported",
+    );
+    await expectRefused(
+      doc.send(
+        new DeleteCommand({
+          TableName: "Users",
+          Key: KEY,
+          ConditionExpression: "card.#n = :v",
+          ExpressionAttributeNames: { "#n": "number" },
+          ExpressionAttributeValues: { ":v": "1" },
+        }),
+      ),
+      fake,
+      "operation.unsupported",
+    );
+    await expectRefused(
+      doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: "Users",
+                Key: KEY,
+                ConditionExpression: "begins_with(ssn, :p)",
+                ExpressionAttributeValues: { ":p": "1" },
+              },
+            },
+          ],
+        }),
+      ),
       fake,
       "operation.unsupported",
     );
@@ -60,25 +146,82 @@ describe("requests the plugin cannot prove safe are refused with nothing sent", 
   it("a filter on an encrypted field in Query and Scan", async () => {
     const { fake, doc } = setup();
     await expectRefused(
-      doc.send(new QueryCommand({ TableName: "Users", KeyConditionExpression: "pk = :p", FilterExpression: "addresses[0].zip = :z", ExpressionAttributeValues: { ":p": "x", ":z": "1" } })),
+      doc.send(
+        new QueryCommand({
+          TableName: "Users",
+          KeyConditionExpression: "pk = :p",
+          FilterExpression: "addresses[0].zip = :z",
+          ExpressionAttributeValues: { ":p": "x", ":z": "1" },
+        }),
+      ),
       fake,
       "operation.unsupported",
     );
-    await expectRefused(doc.send(new ScanCommand({ TableName: "Users", FilterExpression: "contains(ssn, :z)", ExpressionAttributeValues: { ":z": "1" } })), fake, "operation.unsupported");
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          FilterExpression: "contains(ssn, :z)",
+          ExpressionAttributeValues: { ":z": "1" },
+        }),
+      ),
+      fake,
+      "operation.unsupported",
+    );
   });
 
   it("conditions and filters on other attributes pass", async () => {
     const { fake, doc } = setup();
-    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(pk)" }));
-    await doc.send(new ScanCommand({ TableName: "Users", FilterExpression: "#n = :n AND card.expiry = :e", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":n": "Ada", ":e": "12/30" } }));
+    await doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: SAMPLE,
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    await doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "#n = :n AND card.expiry = :e",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": "Ada", ":e": "12/30" },
+      }),
+    );
     expect(fake.requests.map((r) => r.operation)).toEqual(["PutItem", "Scan"]);
   });
 
   it.each([
-    ["Expected", new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" } }, Expected: { pk: { Exists: false } } })],
-    ["AttributeUpdates", new UpdateItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } }, AttributeUpdates: { other: { Action: "PUT", Value: { S: "x" } } } })],
-    ["QueryFilter", new LowQueryCommand({ TableName: "Users", KeyConditions: { pk: { ComparisonOperator: "EQ", AttributeValueList: [{ S: "a" }] } }, QueryFilter: { other: { ComparisonOperator: "NOT_NULL" } } })],
-    ["ScanFilter", new LowScanCommand({ TableName: "Users", ScanFilter: { other: { ComparisonOperator: "NOT_NULL" } } })],
+    [
+      "Expected",
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: "a" }, sk: { S: "b" } },
+        Expected: { pk: { Exists: false } },
+      }),
+    ],
+    [
+      "AttributeUpdates",
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "a" }, sk: { S: "b" } },
+        AttributeUpdates: { other: { Action: "PUT", Value: { S: "x" } } },
+      }),
+    ],
+    [
+      "QueryFilter",
+      new LowQueryCommand({
+        TableName: "Users",
+        KeyConditions: { pk: { ComparisonOperator: "EQ", AttributeValueList: [{ S: "a" }] } },
+        QueryFilter: { other: { ComparisonOperator: "NOT_NULL" } },
+      }),
+    ],
+    [
+      "ScanFilter",
+      new LowScanCommand({
+        TableName: "Users",
+        ScanFilter: { other: { ComparisonOperator: "NOT_NULL" } },
+      }),
+    ],
   ])("the legacy parameter %s on a table with encrypted fields", async (_, command) => {
     const { fake, client } = setup();
     await expectRefused(client.send(command as never), fake, "operation.unsupported");
@@ -86,9 +229,29 @@ describe("requests the plugin cannot prove safe are refused with nothing sent", 
 
   it("PartiQL on a table with encrypted fields, in all three operations", async () => {
     const { fake, client } = setup();
-    await expectRefused(client.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "Users"` })), fake, "operation.unsupported");
-    await expectRefused(client.send(new BatchExecuteStatementCommand({ Statements: [{ Statement: `INSERT INTO "Users" VALUE {'pk': 'a'}` }] })), fake, "operation.unsupported");
-    await expectRefused(client.send(new ExecuteTransactionCommand({ TransactStatements: [{ Statement: `UPDATE Users SET ssn = '1' WHERE pk = 'a'` }] })), fake, "operation.unsupported");
+    await expectRefused(
+      client.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "Users"` })),
+      fake,
+      "operation.unsupported",
+    );
+    await expectRefused(
+      client.send(
+        new BatchExecuteStatementCommand({
+          Statements: [{ Statement: `INSERT INTO "Users" VALUE {'pk': 'a'}` }],
+        }),
+      ),
+      fake,
+      "operation.unsupported",
+    );
+    await expectRefused(
+      client.send(
+        new ExecuteTransactionCommand({
+          TransactStatements: [{ Statement: `UPDATE Users SET ssn = '1' WHERE pk = 'a'` }],
+        }),
+      ),
+      fake,
+      "operation.unsupported",
+    );
   });
 
   it("an operation the plugin does not know, naming a configured table", async () => {
@@ -101,18 +264,35 @@ describe("requests the plugin cannot prove safe are refused with nothing sent", 
       },
       { relation: "before", toMiddleware: REQUEST_MIDDLEWARE_NAME, name: "futureOperation" },
     );
-    await expectRefused(client.send(new DescribeTableCommand({ TableName: "Users" })), fake, "operation.unknown");
+    await expectRefused(
+      client.send(new DescribeTableCommand({ TableName: "Users" })),
+      fake,
+      "operation.unknown",
+    );
   });
 
   it("an item without its key attributes cannot be bound, so it is refused", async () => {
     const { fake, doc } = setup();
-    await expectRefused(doc.send(new PutCommand({ TableName: "Users", Item: { pk: "a", ssn: "123-45-6789" } })), fake, "item.keyMissing");
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { pk: "a", ssn: "123-45-6789" } })),
+      fake,
+      "item.keyMissing",
+    );
   });
 
   it("a batch where one value fails sends nothing", async () => {
-    const { fake, doc } = setup(usersConfig({}, { fields: { ssn: {}, "card.number": { keyId: "local/missing" } } }));
+    const { fake, doc } = setup(
+      usersConfig({}, { fields: { ssn: {}, "card.number": { keyId: "local/missing" } } }),
+    );
     const error = await expectRefused(
-      doc.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: "Users", Item: { ...SAMPLE, sk: "1", card: undefined } } }, { Put: { TableName: "Users", Item: SAMPLE } }] })),
+      doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: "Users", Item: { ...SAMPLE, sk: "1", card: undefined } } },
+            { Put: { TableName: "Users", Item: SAMPLE } },
+          ],
+        }),
+      ),
       fake,
       "key.unknownLocalKey",
     );
@@ -130,10 +310,19 @@ describe("requests that involve no configured table pass through untouched", () 
     for (const d of [doc, bareDoc]) {
       await d.send(new PutCommand({ TableName: "Plain", Item: { pk: "p", ssn: "123-45-6789" } }));
       await d.send(new GetCommand({ TableName: "Plain", Key: { pk: "p" } }));
-      await d.send(new ScanCommand({ TableName: "Plain", FilterExpression: "ssn = :s", ExpressionAttributeValues: { ":s": "1" } }));
+      await d.send(
+        new ScanCommand({
+          TableName: "Plain",
+          FilterExpression: "ssn = :s",
+          ExpressionAttributeValues: { ":s": "1" },
+        }),
+      );
     }
     expect(fake.requests.map((r) => r.body)).toEqual(bare.requests.map((r) => r.body));
-    expect(fake.stored("Plain", { pk: { S: "p" } })).toEqual({ pk: { S: "p" }, ssn: { S: "123-45-6789" } });
+    expect(fake.stored("Plain", { pk: { S: "p" } })).toEqual({
+      pk: { S: "p" },
+      ssn: { S: "123-45-6789" },
+    });
   });
 
   it("PartiQL on other tables passes", async () => {
@@ -148,7 +337,16 @@ describe("registration", () => {
     const fake = new FakeDynamoDB({ Users: ["pk", "sk"] });
     const client = fake.client();
     client.middlewareStack.add(fieldEncryption(usersConfig()));
-    const error = await expectRefused(client.send(new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } })), fake, "config.registeredWithAdd");
+    const error = await expectRefused(
+      client.send(
+        new PutItemCommand({
+          TableName: "Users",
+          Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } },
+        }),
+      ),
+      fake,
+      "config.registeredWithAdd",
+    );
     expect(error.message).toContain("client.middlewareStack.use(fieldEncryption(config))");
   });
 
@@ -157,7 +355,10 @@ describe("registration", () => {
     client.middlewareStack.use(fieldEncryption(usersConfig()));
     client.middlewareStack.use(fieldEncryption(usersConfig()));
     const names = client.middlewareStack.identify().filter((n) => n.startsWith("fieldEncryption"));
-    expect(names).toEqual(["fieldEncryptionRequestMiddleware - serialize", "fieldEncryptionResponseMiddleware - deserialize"]);
+    expect(names).toEqual([
+      "fieldEncryptionRequestMiddleware - serialize",
+      "fieldEncryptionResponseMiddleware - deserialize",
+    ]);
   });
 
   it("works when registered on the Document client (which shares the stack)", async () => {
@@ -166,13 +367,23 @@ describe("registration", () => {
     const low: DynamoDBClient = fake.client();
     const doc = DynamoDBDocumentClient.from(low);
     doc.middlewareStack.use(fieldEncryption(usersConfig()));
-    await low.send(new PutItemCommand({ TableName: "Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } }));
+    await low.send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } },
+      }),
+    );
     expect(fake.last().body.Item.ssn.S).toMatch(/^ENC:/);
   });
 
   it("accepts a table ARN as TableName", async () => {
     const { fake, client } = setup();
-    await client.send(new PutItemCommand({ TableName: "arn:aws:dynamodb:us-east-1:111122223333:table/Users", Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } } }));
+    await client.send(
+      new PutItemCommand({
+        TableName: "arn:aws:dynamodb:us-east-1:111122223333:table/Users",
+        Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } },
+      }),
+    );
     expect(fake.last().body.Item.ssn.S).toMatch(/^ENC:/);
   });
 });

@@ -50,14 +50,22 @@ describe("Document client", () => {
   it("PutCommand with ReturnValues ALL_OLD returns the old item decrypted", async () => {
     const { doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
-    const out = await doc.send(new PutCommand({ TableName: "Users", Item: { ...SAMPLE, ssn: "999-99-9999" }, ReturnValues: "ALL_OLD" }));
+    const out = await doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { ...SAMPLE, ssn: "999-99-9999" },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
     expect(out.Attributes).toEqual(SAMPLE);
   });
 
   it("DeleteCommand with ReturnValues ALL_OLD returns the deleted item decrypted", async () => {
     const { doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
-    const out = await doc.send(new DeleteCommand({ TableName: "Users", Key: KEY, ReturnValues: "ALL_OLD" }));
+    const out = await doc.send(
+      new DeleteCommand({ TableName: "Users", Key: KEY, ReturnValues: "ALL_OLD" }),
+    );
     expect(out.Attributes).toEqual(SAMPLE);
   });
 
@@ -65,7 +73,13 @@ describe("Document client", () => {
     const { doc } = setup();
     const items = [1, 2, 3].map((i) => ({ ...SAMPLE, sk: `item${i}`, ssn: `000-00-000${i}` }));
     for (const Item of items) await doc.send(new PutCommand({ TableName: "Users", Item }));
-    const q = await doc.send(new QueryCommand({ TableName: "Users", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": SAMPLE.pk } }));
+    const q = await doc.send(
+      new QueryCommand({
+        TableName: "Users",
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": SAMPLE.pk },
+      }),
+    );
     expect(q.Items).toEqual(items);
     const s = await doc.send(new ScanCommand({ TableName: "Users" }));
     expect(s.Items).toEqual(items);
@@ -75,7 +89,14 @@ describe("Document client", () => {
     const { fake, doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
     const out = await doc.send(
-      new UpdateCommand({ TableName: "Users", Key: KEY, UpdateExpression: "SET #n = :n", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":n": "Ada" }, ReturnValues: "ALL_NEW" }),
+      new UpdateCommand({
+        TableName: "Users",
+        Key: KEY,
+        UpdateExpression: "SET #n = :n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": "Ada" },
+        ReturnValues: "ALL_NEW",
+      }),
     );
     expect(fake.last("UpdateItem").body.UpdateExpression).toBe("SET #n = :n");
     expect(out.Attributes).toEqual(SAMPLE);
@@ -96,7 +117,12 @@ describe("Document client", () => {
     for (const r of wire.Users) expectEncryptedOnWire(r.PutRequest.Item);
     expect(wire.Plain[0].PutRequest.Item.ssn).toEqual({ S: "not-configured-here" });
     const out = await doc.send(
-      new BatchGetCommand({ RequestItems: { Users: { Keys: users.map((u) => ({ pk: u.pk, sk: u.sk })) }, Plain: { Keys: [{ pk: "p1" }] } } }),
+      new BatchGetCommand({
+        RequestItems: {
+          Users: { Keys: users.map((u) => ({ pk: u.pk, sk: u.sk })) },
+          Plain: { Keys: [{ pk: "p1" }] },
+        },
+      }),
     );
     expect(out.Responses!.Users).toEqual(users);
     expect(out.Responses!.Plain).toEqual([{ pk: "p1", ssn: "not-configured-here" }]);
@@ -106,11 +132,18 @@ describe("Document client", () => {
     const { fake, doc } = setup();
     fake.unprocessedPuts = 1;
     const items = [1, 2].map((i) => ({ ...SAMPLE, sk: `u${i}` }));
-    const out = await doc.send(new BatchWriteCommand({ RequestItems: { Users: items.map((Item) => ({ PutRequest: { Item } })) } }));
+    const out = await doc.send(
+      new BatchWriteCommand({
+        RequestItems: { Users: items.map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
     expect(out.UnprocessedItems).toEqual({ Users: [{ PutRequest: { Item: items[0] } }] });
     await doc.send(new BatchWriteCommand({ RequestItems: out.UnprocessedItems! }));
     expectEncryptedOnWire(fake.last("BatchWriteItem").body.RequestItems.Users[0].PutRequest.Item);
-    expect((await doc.send(new GetCommand({ TableName: "Users", Key: { pk: SAMPLE.pk, sk: "u1" } }))).Item).toEqual(items[0]);
+    expect(
+      (await doc.send(new GetCommand({ TableName: "Users", Key: { pk: SAMPLE.pk, sk: "u1" } })))
+        .Item,
+    ).toEqual(items[0]);
   });
 
   it("TransactWriteCommand encrypts puts and TransactGetCommand decrypts by position, across tables", async () => {
@@ -120,13 +153,24 @@ describe("Document client", () => {
         TransactItems: [
           { Put: { TableName: "Plain", Item: { pk: "p1", ssn: "plain" } } },
           { Put: { TableName: "Users", Item: SAMPLE } },
-          { ConditionCheck: { TableName: "Orders", Key: { pk: "o1" }, ConditionExpression: "attribute_not_exists(pk)" } },
+          {
+            ConditionCheck: {
+              TableName: "Orders",
+              Key: { pk: "o1" },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
         ],
       }),
     );
     expectEncryptedOnWire(fake.last("TransactWriteItems").body.TransactItems[1].Put.Item);
     const out = await doc.send(
-      new TransactGetCommand({ TransactItems: [{ Get: { TableName: "Plain", Key: { pk: "p1" } } }, { Get: { TableName: "Users", Key: KEY } }] }),
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: "Plain", Key: { pk: "p1" } } },
+          { Get: { TableName: "Users", Key: KEY } },
+        ],
+      }),
     );
     expect(out.Responses!.map((r) => r.Item)).toEqual([{ pk: "p1", ssn: "plain" }, SAMPLE]);
   });
@@ -139,7 +183,14 @@ describe("Document client", () => {
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: "Plain", Item: { pk: "p2" } } },
-            { Put: { TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" } },
+            {
+              Put: {
+                TableName: "Users",
+                Item: SAMPLE,
+                ConditionExpression: "attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              },
+            },
           ],
         }),
       )
@@ -154,7 +205,14 @@ describe("Document client", () => {
     const { doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
     const error = await doc
-      .send(new PutCommand({ TableName: "Users", Item: SAMPLE, ConditionExpression: "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }))
+      .send(
+        new PutCommand({
+          TableName: "Users",
+          Item: SAMPLE,
+          ConditionExpression: "attribute_not_exists(pk)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      )
       .catch((e: unknown) => e as any);
     expect(error.name).toBe("ConditionalCheckFailedException");
     expect(error.Item).toEqual(marshall(SAMPLE));
@@ -175,10 +233,20 @@ describe("low-level client", () => {
     await client.send(new PutItemCommand({ TableName: "Users", Item: input }));
     expect(input).toEqual(Item);
     const wire = fake.last("PutItem").body.Item;
-    expect(isEnc(wire.ssn.S) && isEnc(wire.card.M.number.S) && isEnc(wire.addresses.L[0].M.zip.S)).toBe(true);
-    const out = await client.send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "u" }, sk: { S: "s" } } }));
+    expect(
+      isEnc(wire.ssn.S) && isEnc(wire.card.M.number.S) && isEnc(wire.addresses.L[0].M.zip.S),
+    ).toBe(true);
+    const out = await client.send(
+      new GetItemCommand({ TableName: "Users", Key: { pk: { S: "u" }, sk: { S: "s" } } }),
+    );
     expect(out.Item).toEqual(Item);
-    const q = await client.send(new LowQueryCommand({ TableName: "Users", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "u" } } }));
+    const q = await client.send(
+      new LowQueryCommand({
+        TableName: "Users",
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": { S: "u" } },
+      }),
+    );
     expect(q.Items).toEqual([Item]);
   });
 
@@ -186,13 +254,24 @@ describe("low-level client", () => {
     const { fake, client } = setup();
     fake.unprocessedPuts = 5;
     const Item = { pk: { S: "u" }, sk: { S: "s" }, ssn: { S: "123-45-6789" } };
-    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { Users: [{ PutRequest: { Item } }, { DeleteRequest: { Key: { pk: { S: "x" }, sk: { S: "y" } } } }] } }));
+    const out = await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          Users: [
+            { PutRequest: { Item } },
+            { DeleteRequest: { Key: { pk: { S: "x" }, sk: { S: "y" } } } },
+          ],
+        },
+      }),
+    );
     expect(out.UnprocessedItems).toEqual({ Users: [{ PutRequest: { Item } }] });
   });
 
   it("DeleteItemCommand passes the key through unencrypted", async () => {
     const { fake, client } = setup();
-    await client.send(new DeleteItemCommand({ TableName: "Users", Key: { pk: { S: "u" }, sk: { S: "s" } } }));
+    await client.send(
+      new DeleteItemCommand({ TableName: "Users", Key: { pk: { S: "u" }, sk: { S: "s" } } }),
+    );
     expect(fake.last("DeleteItem").body.Key).toEqual({ pk: { S: "u" }, sk: { S: "s" } });
   });
 });
@@ -201,35 +280,74 @@ describe("projections", () => {
   it("adds the key attributes a projection of encrypted fields needs, and removes them from the result", async () => {
     const { fake, doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
-    const input = { TableName: "Users", Key: KEY, ProjectionExpression: "ssn, #c", ExpressionAttributeNames: { "#c": "card" } };
+    const input = {
+      TableName: "Users",
+      Key: KEY,
+      ProjectionExpression: "ssn, #c",
+      ExpressionAttributeNames: { "#c": "card" },
+    };
     const out = await doc.send(new GetCommand(input));
     expect(input.ExpressionAttributeNames).toEqual({ "#c": "card" });
     expect(out.Item).toEqual({ ssn: SAMPLE.ssn, card: SAMPLE.card });
     const wire = fake.last("GetItem").body;
     expect(wire.ProjectionExpression).toBe("ssn, #c, #dfe_key0, #dfe_key1");
-    expect(wire.ExpressionAttributeNames).toEqual({ "#c": "card", "#dfe_key0": "pk", "#dfe_key1": "sk" });
+    expect(wire.ExpressionAttributeNames).toEqual({
+      "#c": "card",
+      "#dfe_key0": "pk",
+      "#dfe_key1": "sk",
+    });
   });
 
   it("leaves a projection alone when it has the keys or no encrypted field", async () => {
     const { fake, doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
-    expect((await doc.send(new GetCommand({ TableName: "Users", Key: KEY, ProjectionExpression: "pk, sk, ssn" }))).Item).toEqual({ pk: SAMPLE.pk, sk: SAMPLE.sk, ssn: SAMPLE.ssn });
+    expect(
+      (
+        await doc.send(
+          new GetCommand({ TableName: "Users", Key: KEY, ProjectionExpression: "pk, sk, ssn" }),
+        )
+      ).Item,
+    ).toEqual({ pk: SAMPLE.pk, sk: SAMPLE.sk, ssn: SAMPLE.ssn });
     expect(fake.last("GetItem").body.ProjectionExpression).toBe("pk, sk, ssn");
-    expect((await doc.send(new GetCommand({ TableName: "Users", Key: KEY, ProjectionExpression: "#n", ExpressionAttributeNames: { "#n": "name" } }))).Item).toEqual({ name: "Ada" });
+    expect(
+      (
+        await doc.send(
+          new GetCommand({
+            TableName: "Users",
+            Key: KEY,
+            ProjectionExpression: "#n",
+            ExpressionAttributeNames: { "#n": "name" },
+          }),
+        )
+      ).Item,
+    ).toEqual({ name: "Ada" });
     expect(fake.last("GetItem").body.ProjectionExpression).toBe("#n");
   });
 
   it("handles legacy AttributesToGet the same way", async () => {
     const { fake, client } = setup();
-    await client.send(new PutItemCommand({ TableName: "Users", Item: { pk: { S: "u" }, sk: { S: "s" }, ssn: { S: "1" } } }));
-    const out = await client.send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "u" }, sk: { S: "s" } }, AttributesToGet: ["ssn"] }));
+    await client.send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: "u" }, sk: { S: "s" }, ssn: { S: "1" } },
+      }),
+    );
+    const out = await client.send(
+      new GetItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u" }, sk: { S: "s" } },
+        AttributesToGet: ["ssn"],
+      }),
+    );
     expect(out.Item).toEqual({ ssn: { S: "1" } });
     expect(fake.last("GetItem").body.AttributesToGet).toEqual(["ssn", "pk", "sk"]);
   });
 
   it("refuses a projection inside an encrypted value", async () => {
     const { fake, doc } = setup();
-    const error = await doc.send(new GetCommand({ TableName: "Users", Key: KEY, ProjectionExpression: "card.number.x" })).catch((e: unknown) => e);
+    const error = await doc
+      .send(new GetCommand({ TableName: "Users", Key: KEY, ProjectionExpression: "card.number.x" }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EncryptionError);
     expect((error as EncryptionError).code).toBe("operation.unsupported");
     expect(fake.requests).toHaveLength(0);
@@ -238,9 +356,20 @@ describe("projections", () => {
   it("gives UnprocessedKeys of BatchGetItem back with the caller's projection", async () => {
     const { fake, doc } = setup();
     fake.override = (request) =>
-      request.operation === "BatchGetItem" ? { status: 200, body: { Responses: {}, UnprocessedKeys: { Users: request.body.RequestItems.Users } } } : undefined;
-    const out = await doc.send(new BatchGetCommand({ RequestItems: { Users: { Keys: [KEY], ProjectionExpression: "ssn" } } }));
-    expect(fake.last("BatchGetItem").body.RequestItems.Users.ProjectionExpression).toBe("ssn, #dfe_key0, #dfe_key1");
+      request.operation === "BatchGetItem"
+        ? {
+            status: 200,
+            body: { Responses: {}, UnprocessedKeys: { Users: request.body.RequestItems.Users } },
+          }
+        : undefined;
+    const out = await doc.send(
+      new BatchGetCommand({
+        RequestItems: { Users: { Keys: [KEY], ProjectionExpression: "ssn" } },
+      }),
+    );
+    expect(fake.last("BatchGetItem").body.RequestItems.Users.ProjectionExpression).toBe(
+      "ssn, #dfe_key0, #dfe_key1",
+    );
     expect(out.UnprocessedKeys).toEqual({ Users: { Keys: [KEY], ProjectionExpression: "ssn" } });
   });
 });

@@ -84,14 +84,25 @@ export class FakeDynamoDB {
   }
 
   private conditionFails(table: string, scope: Item): Item | undefined {
-    if (typeof scope.ConditionExpression !== "string" || !scope.ConditionExpression.startsWith("attribute_not_exists")) return undefined;
+    if (
+      typeof scope.ConditionExpression !== "string" ||
+      !scope.ConditionExpression.startsWith("attribute_not_exists")
+    )
+      return undefined;
     return this.table(table).get(this.keyOf(table, scope.Item ?? scope.Key));
   }
 
   private handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    const raw = typeof request.body === "string" ? request.body : new TextDecoder().decode(request.body as Uint8Array);
+    const raw =
+      typeof request.body === "string"
+        ? request.body
+        : new TextDecoder().decode(request.body as Uint8Array);
     const target = request.headers["x-amz-target"] ?? "";
-    const wire: WireRequest = { operation: target.split(".")[1] ?? "", body: JSON.parse(raw), headers: { ...request.headers } };
+    const wire: WireRequest = {
+      operation: target.split(".")[1] ?? "",
+      body: JSON.parse(raw),
+      headers: { ...request.headers },
+    };
     this.requests.push(wire);
     const reply = this.override?.(wire) ?? this.reply(wire);
     const response = new HttpResponse({
@@ -146,7 +157,9 @@ export class FakeDynamoDB {
       case "BatchGetItem": {
         const Responses: Record<string, Item[]> = {};
         for (const [name, request] of Object.entries<Item>(body.RequestItems)) {
-          Responses[name] = request.Keys.map((k: Item) => this.project(this.table(name).get(this.keyOf(name, k)), request)).filter(Boolean);
+          Responses[name] = request.Keys.map((k: Item) =>
+            this.project(this.table(name).get(this.keyOf(name, k)), request),
+          ).filter(Boolean);
         }
         return ok({ Responses, UnprocessedKeys: {} });
       }
@@ -157,8 +170,10 @@ export class FakeDynamoDB {
             if (r.PutRequest && this.unprocessedPuts > 0) {
               this.unprocessedPuts -= 1;
               (UnprocessedItems[name] ??= []).push(r);
-            } else if (r.PutRequest) this.table(name).set(this.keyOf(name, r.PutRequest.Item), r.PutRequest.Item);
-            else if (r.DeleteRequest) this.table(name).delete(this.keyOf(name, r.DeleteRequest.Key));
+            } else if (r.PutRequest)
+              this.table(name).set(this.keyOf(name, r.PutRequest.Item), r.PutRequest.Item);
+            else if (r.DeleteRequest)
+              this.table(name).delete(this.keyOf(name, r.DeleteRequest.Key));
           }
         }
         return ok({ UnprocessedItems });
@@ -168,15 +183,28 @@ export class FakeDynamoDB {
           const op = t.Put ?? t.Delete ?? t.Update ?? t.ConditionCheck;
           const existing = this.conditionFails(op.TableName, op);
           return existing
-            ? { Code: "ConditionalCheckFailed", Message: "The conditional request failed", ...(op.ReturnValuesOnConditionCheckFailure === "ALL_OLD" ? { Item: existing } : {}) }
+            ? {
+                Code: "ConditionalCheckFailed",
+                Message: "The conditional request failed",
+                ...(op.ReturnValuesOnConditionCheckFailure === "ALL_OLD" ? { Item: existing } : {}),
+              }
             : { Code: "None" };
         });
         if (reasons.some((r: Item) => r.Code !== "None")) {
-          return { status: 400, body: { __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", Message: "Transaction cancelled", CancellationReasons: reasons } };
+          return {
+            status: 400,
+            body: {
+              __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+              Message: "Transaction cancelled",
+              CancellationReasons: reasons,
+            },
+          };
         }
         for (const t of body.TransactItems) {
-          if (t.Put) this.table(t.Put.TableName).set(this.keyOf(t.Put.TableName, t.Put.Item), t.Put.Item);
-          if (t.Delete) this.table(t.Delete.TableName).delete(this.keyOf(t.Delete.TableName, t.Delete.Key));
+          if (t.Put)
+            this.table(t.Put.TableName).set(this.keyOf(t.Put.TableName, t.Put.Item), t.Put.Item);
+          if (t.Delete)
+            this.table(t.Delete.TableName).delete(this.keyOf(t.Delete.TableName, t.Delete.Key));
         }
         return ok({});
       }

@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { fieldEncryption, type FieldEncryptionConfig, LocalKeyProvider, type TableOptions } from "../../src";
+import {
+  fieldEncryption,
+  type FieldEncryptionConfig,
+  LocalKeyProvider,
+  type TableOptions,
+} from "../../src";
 import { FakeDynamoDB } from "./fake-dynamodb";
 
 export const LOCAL_KEYS = { "local/app": randomBytes(32), "local/pii": randomBytes(32) };
@@ -17,7 +22,10 @@ export const USERS: TableOptions = {
 };
 
 /** A config on the Users table with local keys; `overrides` replace top-level options. */
-export function usersConfig(overrides: Partial<FieldEncryptionConfig> = {}, users: Partial<TableOptions> = {}): FieldEncryptionConfig {
+export function usersConfig(
+  overrides: Partial<FieldEncryptionConfig> = {},
+  users: Partial<TableOptions> = {},
+): FieldEncryptionConfig {
   return {
     keyId: "local/app",
     keyProvider: new LocalKeyProvider({ keys: LOCAL_KEYS }),
@@ -27,11 +35,17 @@ export function usersConfig(overrides: Partial<FieldEncryptionConfig> = {}, user
 }
 
 /** A fake DynamoDB with Users (pk, sk), Orders (pk) and Plain (pk, no encrypted fields), and a low-level and a Document client with the plugin. */
-export function setup(config: FieldEncryptionConfig = usersConfig()): { fake: FakeDynamoDB; client: DynamoDBClient; doc: DynamoDBDocumentClient } {
+export function setup(config: FieldEncryptionConfig = usersConfig()): {
+  fake: FakeDynamoDB;
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+} {
   const fake = new FakeDynamoDB({ Users: ["pk", "sk"], Orders: ["pk"], Plain: ["pk"] });
   const client = fake.client();
   client.middlewareStack.use(fieldEncryption(config));
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return { fake, client, doc };
 }
 
