@@ -99,9 +99,16 @@ export function isEnvelope(text: string): boolean {
   }
 }
 
-/** Encrypts `plaintext` under a data key and returns the stored string. */
-export function seal(key: KeyObject, wrapped: Uint8Array, plaintext: Buffer, aad: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
+/** Encrypts `plaintext` under a data key and returns the stored string. `iv` is fixed only for test vectors. */
+export function seal(
+  key: KeyObject,
+  wrapped: Uint8Array,
+  plaintext: Buffer,
+  aad: Buffer,
+  iv: Buffer = randomBytes(IV_BYTES),
+): string {
+  if (wrapped.length === 0 || wrapped.length > 0xffff)
+    throw new EncryptionError("kms.failed", "The wrapped data key must be 1 to 65535 bytes");
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
