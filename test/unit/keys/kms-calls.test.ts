@@ -188,12 +188,10 @@ describe("KMS errors become EncryptionError codes, with the KMS error as cause",
   ])("%s -> %s", async (name, code) => {
     kms.on(GenerateDataKeyCommand).rejects(Object.assign(new Error(`${name} message`), { name }));
     const { cipher, table } = cipherFor();
-    const error = await cipher
-      .encryptItems([{ table, item: items(1)[0]! }])
-      .then(
-        () => undefined,
-        (e: unknown) => e as { code: string; cause: Error; field: string; message: string },
-      );
+    const error = await cipher.encryptItems([{ table, item: items(1)[0]! }]).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; cause: Error; field: string; message: string },
+    );
     expect(error).toMatchObject({ code, field: "ssn", table: "Users" });
     expect(error!.message).not.toContain("secret-0");
     expect(JSON.stringify(error!.cause, Object.getOwnPropertyNames(error!.cause))).not.toContain(
