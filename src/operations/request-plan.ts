@@ -153,6 +153,7 @@ export async function planRequest(
   operation: string,
   body: Record<string, unknown>,
 ): Promise<RequestPlan | undefined> {
+  if (PASS_THROUGH_OPERATIONS.has(operation)) return undefined;
   const partiql = PARTIQL_OPERATIONS[operation];
   if (partiql) {
     walk(body, partiql, (statement) => {

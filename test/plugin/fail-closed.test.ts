@@ -8,6 +8,7 @@ import {
   ScanCommand as LowScanCommand,
   UpdateItemCommand,
   DescribeTableCommand,
+  CreateTableCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
@@ -323,6 +324,13 @@ describe("requests that involve no configured table pass through untouched", () 
       pk: { S: "p" },
       ssn: { S: "123-45-6789" },
     });
+  });
+
+  it("control-plane operations on a configured table pass untouched", async () => {
+    const { fake, client } = setup();
+    await client.send(new DescribeTableCommand({ TableName: "Users" }));
+    await client.send(new CreateTableCommand({ TableName: "Users", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));
+    expect(fake.requests.map((r) => r.operation)).toEqual(["DescribeTable", "CreateTable"]);
   });
 
   it("PartiQL on other tables passes", async () => {
