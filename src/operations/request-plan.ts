@@ -8,6 +8,7 @@ import {
   OPERATIONS,
   type OperationSpec,
   PARTIQL_OPERATIONS,
+  PASS_THROUGH_OPERATIONS,
   type RequestScope,
 } from "./operation-map";
 import { tableNameOf } from "./table-name";

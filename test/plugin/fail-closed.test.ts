@@ -329,7 +329,14 @@ describe("requests that involve no configured table pass through untouched", () 
   it("control-plane operations on a configured table pass untouched", async () => {
     const { fake, client } = setup();
     await client.send(new DescribeTableCommand({ TableName: "Users" }));
-    await client.send(new CreateTableCommand({ TableName: "Users", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: "Users",
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
     expect(fake.requests.map((r) => r.operation)).toEqual(["DescribeTable", "CreateTable"]);
   });
 
