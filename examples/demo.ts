@@ -1,19 +1,101 @@
-import { startDynamoDBLocal } from "../scripts/dynamodb-local/start";
-import { KmsTestServer } from "../src/testing";
+/**
+ * `npm run demo`: starts DynamoDB Local and the KMS test server, writes an
+ * item with an SSN, a card number and a nested address through the plugin,
+ * and shows what is stored, what the plugin reads back, and what WriteOnly
+ * and ReadOnly clients see and are refused. Then stops both servers.
+ */
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  EncryptionError,
+  fieldEncryption,
+  type EncryptionMode,
+  type TableOptions,
+} from "dynamodb-field-encryption";
+import { exampleTable, run } from "./support/local-environment";
 
-async function main(): Promise<void> {
-  const dynamo = await startDynamoDBLocal({ log: console.log });
-  const kms = await KmsTestServer.start();
+const heading = (text: string) => console.log(`\n\x1b[1m${text}\x1b[0m`);
+const show = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+run(async (env) => {
+  console.log(
+    `DynamoDB Local at ${env.dynamo.endpoint as string}; KMS test server at ${env.kms.endpoint}`,
+  );
+  const TableName = exampleTable("Users");
+  await env.createTable(TableName, { partitionKey: "pk", sortKey: "sk" });
+  env.kms.grant("ingest-service", ["kms:GenerateDataKey"]);
+  env.kms.grant("reporting-service", ["kms:Decrypt"]);
+
+  const table: TableOptions = {
+    partitionKey: "pk",
+    sortKey: "sk",
+    fields: {
+      ssn: {},
+      "card.number": { context: { purpose: "payments" } },
+      "addresses[].zip": { keyId: "alias/pii" },
+    },
+  };
+  const clientFor = (mode: EncryptionMode, role: string) => {
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient(env.dynamo));
+    client.middlewareStack.use(
+      fieldEncryption({
+        keyId: "alias/app-data",
+        mode,
+        kmsClient: env.kmsClient(role),
+        tables: { [TableName]: table },
+      }),
+    );
+    return client;
+  };
+  const app = clientFor("ReadWrite", "app");
+  const item = {
+    pk: "user#42",
+    sk: "profile",
+    name: "Ada Lovelace",
+    ssn: "123-45-6789",
+    card: { number: "4111111111111111", expiry: "12/30" },
+    addresses: [{ street: "12 St James's Square", zip: "SW1Y 4JH" }],
+  };
+  heading("The item the application writes (PutCommand through the plugin):");
+  show(item);
+  await app.send(new PutCommand({ TableName, Item: item }));
+
+  heading("1. What DynamoDB stores (read with a plain client, no plugin):");
+  const stored = await new DynamoDBClient(env.dynamo).send(
+    new GetItemCommand({ TableName, Key: { pk: { S: "user#42" }, sk: { S: "profile" } } }),
+  );
+  show(stored.Item);
+
+  heading("2. What the application reads back (GetCommand through the plugin):");
+  show((await app.send(new GetCommand({ TableName, Key: { pk: "user#42", sk: "profile" } }))).Item);
+
+  heading("3. Modes, with KMS permissions enforced by the KMS test server:");
+  const ingest = clientFor("WriteOnly", "ingest-service");
+  const seen = (
+    await ingest.send(new GetCommand({ TableName, Key: { pk: "user#42", sk: "profile" } }))
+  ).Item!;
+  console.log(
+    `WriteOnly (only kms:GenerateDataKey) reads ssn as stored: ${String(seen.ssn).slice(0, 48)}…`,
+  );
+  await ingest.send(new PutCommand({ TableName, Item: { ...item, sk: "profile-2" } }));
+  console.log("WriteOnly writes a new item: encrypted and stored.");
+
+  const reporting = clientFor("ReadOnly", "reporting-service");
+  const report = (
+    await reporting.send(new GetCommand({ TableName, Key: { pk: "user#42", sk: "profile-2" } }))
+  ).Item!;
+  console.log(`ReadOnly (only kms:Decrypt) reads ssn: ${String(report.ssn)}`);
   try {
-    console.log(`DynamoDB Local: ${dynamo.endpoint}`);
-    console.log(`KMS test server: ${kms.endpoint}`);
-  } finally {
-    await kms.stop();
-    await dynamo.stop();
+    await reporting.send(new PutCommand({ TableName, Item: { ...item, sk: "profile-3" } }));
+  } catch (error) {
+    if (!(error instanceof EncryptionError)) throw error;
+    console.log(
+      `ReadOnly write refused: EncryptionError ${error.code} (field "${error.field}"), nothing sent.`,
+    );
   }
-}
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
+  heading("KMS calls made by this demo:");
+  console.log(
+    `GenerateDataKey: ${env.kms.calls("GenerateDataKey")}, Decrypt: ${env.kms.calls("Decrypt")}`,
+  );
 });

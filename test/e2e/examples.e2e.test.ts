@@ -1,0 +1,55 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = join(__dirname, "..", "..");
+const tsx = join(root, "node_modules", ".bin", "tsx");
+
+/** Runs an example against the tier's DynamoDB Local, so the examples in the repo stay true to the code. */
+async function example(name: string): Promise<string> {
+  const { stdout } = await run(tsx, [join(root, "examples", `${name}.ts`)], {
+    cwd: root,
+    env: { ...process.env },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+describe("examples run and show what they claim", () => {
+  it("basic-encryption", async () => {
+    const out = await example("basic-encryption");
+    expect(out).toContain("ssn: '123-45-6789'");
+    expect(out).toMatch(/stored in DynamoDB: +\{ ssn: 'ENC:/);
+  });
+
+  it("encryption-modes", async () => {
+    const out = await example("encryption-modes");
+    expect(out).toMatch(/WriteOnly reads the stored ciphertext: ENC:/);
+    expect(out).toMatch(/ReadOnly reads the plaintext: +J45\.909/);
+    expect(out).toMatch(/ReadOnly write refused: +mode\.readOnlyWrite/);
+  });
+
+  it("encryption-context", async () => {
+    const out = await example("encryption-context");
+    expect(out).toContain("acme reads its value: DE89370400440532013000");
+    expect(out).toContain("globex's context does not match: kms.invalidCiphertext");
+  });
+
+  it("low-level-client", async () => {
+    expect(await example("low-level-client")).toContain('"pins":{"NS":["1234","9876"]}');
+  });
+
+  it("batch-write", async () => {
+    const out = await example("batch-write");
+    expect(out).toContain("25 orders read back; first card: 4111-0000-0000-0000");
+    expect(out).toContain("KMS calls: 1 GenerateDataKey, 1 Decrypt");
+  });
+
+  it("demo", async () => {
+    const out = await example("demo");
+    expect(out).toMatch(/"S": "ENC:/);
+    expect(out).toContain('"ssn": "123-45-6789"');
+    expect(out).toContain("ReadOnly write refused: EncryptionError mode.readOnlyWrite");
+  });
+});
