@@ -19,6 +19,17 @@ import type { DataKey } from "../keys/key-provider";
 import { mapLimit } from "../util/map-limit";
 import { type FieldSlot, forEachSlot } from "./field-locator";
 
+/** The key attributes a value is bound to. */
+export type BindingKey = ReturnType<typeof itemKey>;
+
+/** One value to encrypt outside an item: an update's `:value` or a PartiQL parameter. */
+export interface ValueTarget {
+  table: ResolvedTable;
+  field: ResolvedField;
+  slot: FieldSlot;
+  key: BindingKey;
+}
+
 /** One item of a request or response, with the table it belongs to. */
 export interface ItemJob {
   table: ResolvedTable;
@@ -83,37 +94,23 @@ export class ItemCipher {
     }
   }
 
-  /** Encrypts every configured field of every item, or throws having changed nothing. */
-  async encryptItems(jobs: readonly ItemJob[]): Promise<void> {
+  /**
+   * Encrypts every configured field of every item, and each extra value
+   * (an update's `:value`, a PartiQL parameter), or throws having changed nothing.
+   */
+  async encryptItems(jobs: readonly ItemJob[], values: readonly ValueTarget[] = []): Promise<void> {
     const pending: PendingEncrypt[] = [];
     for (const job of jobs) {
       const { table, item } = job;
-      let key: ReturnType<typeof itemKey> | undefined;
-      for (const field of table.fields) {
-        forEachSlot(item, field.segments, (slot) => {
-          const where = { table: table.name, field: field.path };
-          if (field.mode === "ReadOnly") {
-            throw new EncryptionError(
-              "mode.readOnlyWrite",
-              `"${field.path}" is ReadOnly for this client: it may not be written. Nothing was sent.`,
-              where,
-            );
-          }
-          const value = slot.value as { S?: unknown };
-          // Precondition: a WriteOnly client that reads an item gets the stored ciphertext; writing it back must not encrypt it twice.
-          if (field.mode === "WriteOnly" && typeof value.S === "string" && isEnvelope(value.S))
-            return;
-          key ??= itemKey(table, item, job.key, where);
-          const aad = associatedData(ENVELOPE_VERSION, {
-            table: table.logicalName,
-            field: field.path,
-            key,
-            context: field.context,
-          });
-          pending.push({ slot, field, table, plaintext: encodeValue(slot.value, where), aad });
-        });
-      }
+      let key: BindingKey | undefined;
+      const keyOf = () => (key ??= itemKey(table, item, job.key, { table: table.name }));
+      for (const field of table.fields)
+        forEachSlot(item, field.segments, (slot) =>
+          this.collect(table, field, slot, keyOf, pending),
+        );
     }
+    for (const value of values)
+      this.collect(value.table, value.field, value.slot, () => value.key, pending);
     if (pending.length === 0) return;
 
     const groups = new Map<string, PendingEncrypt[]>();
@@ -149,13 +146,40 @@ export class ItemCipher {
     });
   }
 
+  private collect(
+    table: ResolvedTable,
+    field: ResolvedField,
+    slot: FieldSlot,
+    key: () => BindingKey,
+    pending: PendingEncrypt[],
+  ): void {
+    const where = { table: table.name, field: field.path };
+    if (field.mode === "ReadOnly") {
+      throw new EncryptionError(
+        "mode.readOnlyWrite",
+        `"${field.path}" is ReadOnly for this client: it may not be written. Nothing was sent.`,
+        where,
+      );
+    }
+    const value = slot.value as { S?: unknown };
+    // Precondition: a WriteOnly client that reads an item gets the stored ciphertext; writing it back must not encrypt it twice.
+    if (field.mode === "WriteOnly" && typeof value.S === "string" && isEnvelope(value.S)) return;
+    const aad = associatedData(ENVELOPE_VERSION, {
+      table: table.logicalName,
+      field: field.path,
+      key: key(),
+      context: field.context,
+    });
+    pending.push({ slot, field, table, plaintext: encodeValue(slot.value, where), aad });
+  }
+
   /** Decrypts every configured field of every item (WriteOnly fields are left as stored), or throws. */
   async decryptItems(jobs: readonly ItemJob[]): Promise<void> {
     const pending: PendingDecrypt[] = [];
     const providerId = this.config.provider.id;
     for (const job of jobs) {
       const { table, item } = job;
-      let key: ReturnType<typeof itemKey> | undefined;
+      let key: BindingKey | undefined;
       for (const field of table.fields) {
         if (field.mode === "WriteOnly") continue; // returned as stored, with no KMS call
         forEachSlot(item, field.segments, (slot) => {

@@ -22,10 +22,10 @@ export interface RequestScope {
   update?: string;
   /** Whether `ProjectionExpression` / `AttributesToGet` apply to returned items. */
   projection?: boolean;
-  /** Legacy parameters that are refused on tables with encrypted fields. */
-  legacy?: readonly string[];
-  /** Legacy `KeyConditions`: refused only when they name an encrypted attribute. */
-  legacyKeyConditions?: boolean;
+  /** Legacy conditions (`Expected`, `QueryFilter`, `ScanFilter`, `KeyConditions`): existence checks only on encrypted attributes. */
+  legacyConditions?: readonly string[];
+  /** Legacy `AttributeUpdates`. */
+  legacyUpdate?: string;
 }
 
 /** Items in a response body, and which request scope each belongs to. */
@@ -61,7 +61,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         table: "TableName",
         item: "Item",
         expressions: ["ConditionExpression"],
-        legacy: ["Expected"],
+        legacyConditions: ["Expected"],
       },
     ],
     response: [{ path: ["Attributes"], table: "scope" }],
@@ -78,7 +78,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         table: "TableName",
         key: "Key",
         expressions: ["ConditionExpression"],
-        legacy: ["Expected"],
+        legacyConditions: ["Expected"],
       },
     ],
     response: [{ path: ["Attributes"], table: "scope" }],
@@ -92,7 +92,8 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         key: "Key",
         update: "UpdateExpression",
         expressions: ["ConditionExpression"],
-        legacy: ["Expected", "AttributeUpdates"],
+        legacyConditions: ["Expected"],
+        legacyUpdate: "AttributeUpdates",
       },
     ],
     response: [{ path: ["Attributes"], table: "scope" }],
@@ -105,8 +106,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         table: "TableName",
         expressions: ["KeyConditionExpression", "FilterExpression"],
         projection: true,
-        legacy: ["QueryFilter"],
-        legacyKeyConditions: true,
+        legacyConditions: ["QueryFilter", "KeyConditions"],
       },
     ],
     response: [{ path: ["Items", "[]"], table: "scope" }],
@@ -118,7 +118,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         table: "TableName",
         expressions: ["FilterExpression"],
         projection: true,
-        legacy: ["ScanFilter"],
+        legacyConditions: ["ScanFilter"],
       },
     ],
     response: [{ path: ["Items", "[]"], table: "scope" }],

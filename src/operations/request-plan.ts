@@ -1,9 +1,12 @@
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
-import type { ItemCipher, ItemJob } from "../engine/item-cipher";
+import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { keyValueBytes } from "../format/binding";
 import { isObject, type WireItem } from "../format/wire";
-import { expressionPaths, isInsideField, overlapsField } from "./expression-paths";
+import { relate, resolvePath } from "../expressions/field-relation";
+import { parseProjectionExpression } from "../expressions/parser";
+import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
+import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
 import {
   OPERATIONS,
   type OperationSpec,
@@ -68,21 +71,6 @@ function unsupported(table: ResolvedTable, message: string, field?: string): Enc
   });
 }
 
-function checkExpression(table: ResolvedTable, scope: Record<string, unknown>, prop: string): void {
-  const expression = scope[prop];
-  if (typeof expression !== "string") return;
-  for (const path of expressionPaths(expression, scope.ExpressionAttributeNames)) {
-    const field = table.fields.find((f) => overlapsField(path, f.segments));
-    if (field) {
-      throw unsupported(
-        table,
-        `${prop} refers to the encrypted field "${field.path}", which this version cannot analyse safely`,
-        field.path,
-      );
-    }
-  }
-}
-
 function uniquePlaceholder(names: Record<string, unknown>, base: string): string {
   let candidate = base;
   for (let i = 1; candidate in names; i++) candidate = `${base}_${i}`;
@@ -99,19 +87,20 @@ function projectKeys(
     table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
   const expression = scope.ProjectionExpression;
   if (typeof expression === "string") {
-    const paths = expressionPaths(expression, scope.ExpressionAttributeNames);
+    const paths = parseProjectionExpression(expression).map((p) =>
+      resolvePath(p, scope.ExpressionAttributeNames),
+    );
     let needsKeys = false;
     for (const path of paths) {
-      for (const field of table.fields) {
-        if (isInsideField(path, field.segments)) {
-          throw unsupported(
-            table,
-            `ProjectionExpression reaches inside the encrypted field "${field.path}"; project the whole field instead`,
-            field.path,
-          );
-        }
-        if (overlapsField(path, field.segments)) needsKeys = true;
+      const relation = relate(path, table.fields);
+      if (relation.kind === "inside") {
+        throw unsupported(
+          table,
+          `ProjectionExpression reaches inside the encrypted field "${relation.field.path}"; project the whole field instead`,
+          relation.field.path,
+        );
       }
+      if (relation.kind !== "none") needsKeys = true;
     }
     const projected = new Set(paths.map((p) => p[0]));
     const missing = keyNames.filter((k) => !projected.has(k));
@@ -188,6 +177,7 @@ export async function planRequest(
     originalProjections: new Map(),
   };
   const jobs: ItemJob[] = [];
+  const targets: ValueTarget[] = [];
   let involved = false;
 
   for (const scope of spec.request) {
@@ -207,11 +197,11 @@ export async function planRequest(
       if (scope.table === "mapKey") plan.byTable.set(tableName, instance);
       if (!table) return;
       involved = true;
-      applyScope(scope, table, value, instance, plan, jobs);
+      applyScope(scope, table, value, instance, plan, jobs, targets);
     });
   }
   if (!involved) return undefined;
-  await cipher.encryptItems(jobs);
+  await cipher.encryptItems(jobs, targets);
   return plan;
 }
 
@@ -222,27 +212,12 @@ function applyScope(
   instance: ScopeInstance,
   plan: RequestPlan,
   jobs: ItemJob[],
+  targets: ValueTarget[],
 ): void {
-  for (const legacy of scope.legacy ?? []) {
-    if (value[legacy] !== undefined)
-      throw unsupported(
-        table,
-        `The legacy parameter ${legacy} is not supported on a table with encrypted fields; use expressions`,
-      );
-  }
-  if (scope.legacyKeyConditions && isObject(value.KeyConditions)) {
-    for (const name of Object.keys(value.KeyConditions)) {
-      const field = table.fields.find((f) => overlapsField([name], f.segments));
-      if (field)
-        throw unsupported(
-          table,
-          `KeyConditions refers to the encrypted field "${field.path}"`,
-          field.path,
-        );
-    }
-  }
-  for (const prop of scope.expressions ?? []) checkExpression(table, value, prop);
-  if (scope.update) checkExpression(table, value, scope.update);
+  for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
+  for (const prop of scope.expressions ?? []) checkConditionExpression(table, value, prop);
+  if (scope.update) planUpdateExpression(table, value, targets);
+  if (scope.legacyUpdate) planAttributeUpdates(table, value, targets);
   if (scope.projection) {
     if (scope.table === "mapKey") {
       const original: Record<string, unknown> = {};

@@ -1,0 +1,261 @@
+import type { PathSegment } from "../config/field-path";
+import type { ResolvedTable } from "../config/resolved-config";
+import type { BindingKey, ValueTarget } from "../engine/item-cipher";
+import { forEachSlot } from "../engine/field-locator";
+import { EncryptionError } from "../errors/encryption-error";
+import { itemKey } from "../format/binding";
+import { isObject, type WireItem } from "../format/wire";
+import type { OperandNode, ValueNode } from "../expressions/ast";
+import { type DocumentPath, pathText, relate, resolvePath } from "../expressions/field-relation";
+import { tokenize } from "../expressions/lexer";
+import { parseUpdateExpression } from "../expressions/parser";
+
+type Below = readonly { field: ValueTarget["field"]; remaining: readonly PathSegment[] }[];
+
+function refuse(table: ResolvedTable, message: string, field?: string): EncryptionError {
+  return new EncryptionError("expression.unsupportedOnEncrypted", `${message} Nothing was sent.`, {
+    table: table.name,
+    ...(field ? { field } : {}),
+  });
+}
+
+function samePath(a: DocumentPath, b: DocumentPath): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+/** Adds a target for every value at `below` inside `holder[prop]`. */
+function targetsIn(
+  table: ResolvedTable,
+  holder: Record<string, unknown>,
+  prop: string,
+  below: Below,
+  key: () => BindingKey,
+  targets: ValueTarget[],
+): void {
+  for (const { field, remaining } of below) {
+    forEachSlot(
+      { [prop]: holder[prop] } as WireItem,
+      [{ kind: "attr", name: prop }, ...remaining],
+      (slot) => {
+        // The wrapper shares the value object, so nested slots point into holder[prop]; a whole-value slot must point at holder itself.
+        targets.push({
+          table,
+          field,
+          slot: remaining.length === 0 ? { ...slot, holder } : slot,
+          key: key(),
+        });
+      },
+    );
+  }
+}
+
+/** Every `:value` name an expression uses. */
+function valueNames(expression: unknown): Set<string> {
+  if (typeof expression !== "string") return new Set();
+  return new Set(
+    tokenize(expression, "the expression")
+      .filter((t) => t.kind === "value")
+      .map((t) => t.text),
+  );
+}
+
+/**
+ * Plans an UpdateExpression on a table with encrypted fields, on the plugin's
+ * copy of the request:
+ * - `SET field = :v` and `SET field = if_not_exists(field, :v)` encrypt `:v`
+ *   (into a new placeholder, so other uses of `:v` keep the plaintext);
+ * - `SET parent = :v`, and `list_append` onto a list of encrypted elements,
+ *   encrypt the fields inside `:v`;
+ * - `REMOVE` of an encrypted path is allowed;
+ * - arithmetic, `list_append`, `ADD` or `DELETE` on an encrypted path, a copy
+ *   of an encrypted path to another one, and anything inside an encrypted
+ *   value are refused with `expression.unsupportedOnEncrypted`.
+ * The item key for binding comes from the request's `Key`.
+ */
+export function planUpdateExpression(
+  table: ResolvedTable,
+  scope: Record<string, unknown>,
+  targets: ValueTarget[],
+): void {
+  const expression = scope.UpdateExpression;
+  if (typeof expression !== "string") return;
+  const ast = parseUpdateExpression(expression);
+  const names = scope.ExpressionAttributeNames;
+  const values: Record<string, unknown> = isObject(scope.ExpressionAttributeValues)
+    ? { ...scope.ExpressionAttributeValues }
+    : {};
+  const rewrites: { start: number; end: number; text: string }[] = [];
+  const replaced = new Set<string>();
+  let key: BindingKey | undefined;
+  const keyOf = () =>
+    (key ??= itemKey(table, {}, isObject(scope.Key) ? (scope.Key as WireItem) : undefined, {
+      table: table.name,
+    }));
+
+  const readsEncrypted = (operand: OperandNode, action: string): void => {
+    if (operand.kind === "path") {
+      const path = resolvePath(operand, names);
+      const relation = relate(path, table.fields);
+      if (relation.kind !== "none") {
+        const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+        throw refuse(
+          table,
+          `${action} reads ${pathText(path)}, which holds the encrypted field "${field.path}"; its ciphertext is bound to where it is stored, so it cannot be copied or computed with.`,
+          field.path,
+        );
+      }
+    } else if (operand.kind === "call") operand.args.forEach((a) => readsEncrypted(a, action));
+    else if (operand.kind === "arithmetic") {
+      readsEncrypted(operand.left, action);
+      readsEncrypted(operand.right, action);
+    }
+  };
+
+  const place = (node: ValueNode, below: Below): void => {
+    if (values[node.name] === undefined)
+      throw refuse(table, `${node.name} is used but not defined in ExpressionAttributeValues.`);
+    let name = `:dfe_v${rewrites.length}`;
+    for (let i = 0; name in values; i++) name = `:dfe_v${rewrites.length}_${i}`;
+    values[name] = structuredClone(values[node.name]);
+    rewrites.push({ start: node.start, end: node.end, text: name });
+    replaced.add(node.name);
+    targetsIn(table, values, name, below, keyOf, targets);
+  };
+
+  for (const action of ast.actions) {
+    const path = resolvePath(action.path, names);
+    const relation = relate(path, table.fields);
+    const where = pathText(path);
+    if (action.kind === "REMOVE") {
+      if (relation.kind === "inside")
+        throw refuse(
+          table,
+          `REMOVE ${where} reaches inside the encrypted field "${relation.field.path}"; remove the whole field instead.`,
+          relation.field.path,
+        );
+      continue;
+    }
+    if (action.kind === "ADD" || action.kind === "DELETE") {
+      if (relation.kind !== "none") {
+        const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+        throw refuse(
+          table,
+          `${action.kind} ${where} cannot change the encrypted field "${field.path}": ADD and DELETE compute on the stored value, which is ciphertext. Read, change and SET the value instead.`,
+          field.path,
+        );
+      }
+      readsEncrypted(action.value, action.kind);
+      continue;
+    }
+    if (relation.kind === "none") {
+      readsEncrypted(action.value, `SET ${where}`);
+      continue;
+    }
+    if (relation.kind === "inside") {
+      throw refuse(
+        table,
+        `SET ${where} reaches inside the encrypted field "${relation.field.path}"; set the whole field instead.`,
+        relation.field.path,
+      );
+    }
+    let operand = action.value;
+    const isTarget = (o: OperandNode | undefined) =>
+      o?.kind === "path" && samePath(resolvePath(o, names), path);
+    if (
+      operand.kind === "call" &&
+      operand.name === "if_not_exists" &&
+      operand.args.length === 2 &&
+      isTarget(operand.args[0])
+    )
+      operand = operand.args[1]!;
+    if (relation.kind === "exact") {
+      if (operand.kind !== "value") {
+        throw refuse(
+          table,
+          `SET ${where}: the encrypted field "${relation.field.path}" can only be set to a :value (or if_not_exists(${where}, :value)); arithmetic, list_append and copies cannot work on ciphertext.`,
+          relation.field.path,
+        );
+      }
+      place(operand, [{ field: relation.field, remaining: [] }]);
+      continue;
+    }
+    // The path holds encrypted fields below it.
+    if (operand.kind === "value") {
+      place(operand, relation.below);
+    } else if (
+      operand.kind === "call" &&
+      operand.name === "list_append" &&
+      operand.args.length === 2 &&
+      relation.below.every((b) => b.remaining[0]?.kind === "each")
+    ) {
+      for (const arg of operand.args) {
+        if (isTarget(arg)) continue;
+        if (arg.kind !== "value")
+          throw refuse(
+            table,
+            `SET ${where} = list_append(…): each argument must be ${where} itself or a :value.`,
+            relation.below[0]!.field.path,
+          );
+        place(arg, relation.below);
+      }
+    } else {
+      throw refuse(
+        table,
+        `SET ${where}: it holds the encrypted field "${relation.below[0]!.field.path}", so it can only be set to a :value, if_not_exists(${where}, :value) or list_append with a :value.`,
+        relation.below[0]!.field.path,
+      );
+    }
+  }
+
+  if (rewrites.length === 0) return;
+  let rewritten = expression;
+  for (const r of [...rewrites].sort((a, b) => b.start - a.start))
+    rewritten = rewritten.slice(0, r.start) + r.text + rewritten.slice(r.end);
+  scope.UpdateExpression = rewritten;
+  // DynamoDB refuses unused values: drop originals whose every use now has its own encrypted copy.
+  const used = new Set([...valueNames(rewritten), ...valueNames(scope.ConditionExpression)]);
+  for (const name of replaced) if (!used.has(name)) delete values[name];
+  scope.ExpressionAttributeValues = values;
+}
+
+/**
+ * Legacy `AttributeUpdates`: `PUT` of an encrypted attribute (or of a map that
+ * holds one) is encrypted, `ADD` is refused, `DELETE` of the attribute is allowed.
+ */
+export function planAttributeUpdates(
+  table: ResolvedTable,
+  scope: Record<string, unknown>,
+  targets: ValueTarget[],
+): void {
+  const updates = scope.AttributeUpdates;
+  if (!isObject(updates)) return;
+  let key: BindingKey | undefined;
+  const keyOf = () =>
+    (key ??= itemKey(table, {}, isObject(scope.Key) ? (scope.Key as WireItem) : undefined, {
+      table: table.name,
+    }));
+  for (const [name, update] of Object.entries(updates)) {
+    const relation = relate([name], table.fields);
+    if (relation.kind === "none" || !isObject(update)) continue;
+    const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+    const action = update.Action ?? "PUT";
+    if (action === "DELETE") {
+      if (update.Value !== undefined)
+        throw refuse(
+          table,
+          `AttributeUpdates DELETE of set elements from "${name}" cannot work on the encrypted field "${field.path}".`,
+          field.path,
+        );
+      continue;
+    }
+    if (action !== "PUT")
+      throw refuse(
+        table,
+        `AttributeUpdates ${typeof action === "string" ? action : "action"} on "${name}" cannot work on the encrypted field "${field.path}".`,
+        field.path,
+      );
+    if (update.Value === undefined) continue;
+    const below = relation.kind === "ancestor" ? relation.below : [{ field, remaining: [] }];
+    targetsIn(table, update, "Value", below, keyOf, targets);
+  }
+}
