@@ -1,0 +1,208 @@
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { KmsTestServer } from "../../src/testing";
+import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
+import { pluginClients, type PluginClients } from "../support/e2e-setup";
+
+const table = uniqueTableName("updates");
+let kms: KmsTestServer;
+let plain: DynamoDBClient;
+let app: PluginClients;
+
+const BASE = {
+  sk: "v",
+  name: "Ada",
+  ssn: "111-11-1111",
+  card: { number: "4000", expiry: "01/29" },
+  addresses: [{ zip: "11111", city: "A" }],
+};
+const SECRETS = /123-45-6789|4111|94107|30301|11111|111-11-1111/;
+
+beforeAll(async () => {
+  kms = await KmsTestServer.start();
+  kms.createKey({ alias: "alias/app-data" });
+  plain = plainDynamoClient();
+  await createTable(plain, table, { partitionKey: "pk", sortKey: "sk" });
+  app = pluginClients(kms, {
+    keyId: "alias/app-data",
+    tables: {
+      [table]: {
+        partitionKey: "pk",
+        sortKey: "sk",
+        fields: { ssn: {}, "card.number": {}, "addresses[].zip": {} },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  app.destroy();
+  await deleteTable(plain, table);
+  plain.destroy();
+  await kms.stop();
+});
+
+async function stored(pk: string): Promise<Record<string, any>> {
+  return (
+    await plain.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: "v" } } }),
+    )
+  ).Item!;
+}
+
+async function seed(pk: string) {
+  await app.doc.send(new PutCommand({ TableName: table, Item: { pk, ...BASE } }));
+}
+
+function expectNoPlaintext(item: Record<string, any>) {
+  expect(item.ssn?.S ?? "ENC:").toMatch(/^ENC:/);
+  expect(item.card?.M.number?.S ?? "ENC:").toMatch(/^ENC:/);
+  for (const a of item.addresses?.L ?? []) expect(a.M.zip.S).toMatch(/^ENC:/);
+  expect(JSON.stringify(item)).not.toMatch(SECRETS);
+}
+
+describe("UpdateItem on DynamoDB Local", () => {
+  it.each([
+    ["SET ssn = :v", {}, { ":v": "123-45-6789" }, { ssn: "123-45-6789" }],
+    [
+      "SET #c.#n = :v",
+      { "#c": "card", "#n": "number" },
+      { ":v": "4111" },
+      { card: { number: "4111", expiry: "01/29" } },
+    ],
+    [
+      "SET addresses[0].zip = :v",
+      {},
+      { ":v": "94107" },
+      { addresses: [{ zip: "94107", city: "A" }] },
+    ],
+    ["SET ssn = if_not_exists(ssn, :v)", {}, { ":v": "123-45-6789" }, { ssn: "111-11-1111" }],
+    [
+      "SET card = :c",
+      {},
+      { ":c": { number: "4111", expiry: "02/30" } },
+      { card: { number: "4111", expiry: "02/30" } },
+    ],
+    [
+      "SET addresses = :a",
+      {},
+      { ":a": [{ zip: "94107" }, { zip: "30301" }] },
+      { addresses: [{ zip: "94107" }, { zip: "30301" }] },
+    ],
+    [
+      "SET addresses = list_append(addresses, :a)",
+      {},
+      { ":a": [{ zip: "30301" }] },
+      { addresses: [{ zip: "11111", city: "A" }, { zip: "30301" }] },
+    ],
+    ["SET addresses[0] = :a", {}, { ":a": { zip: "94107" } }, { addresses: [{ zip: "94107" }] }],
+    [
+      "SET ssn = :v, spare = :v",
+      {},
+      { ":v": "123-45-6789" },
+      { ssn: "123-45-6789", spare: "123-45-6789" },
+    ],
+    ["REMOVE ssn, card.#n", { "#n": "number" }, {}, { ssn: undefined, card: { expiry: "01/29" } }],
+  ])(
+    "%s: stored encrypted, read back as written",
+    async (UpdateExpression, names, values, expected) => {
+      const pk = `u-${UpdateExpression}`;
+      await seed(pk);
+      const out = await app.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk, sk: "v" },
+          UpdateExpression,
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const raw = await stored(pk);
+      const { spare, ...rest } = raw;
+      expectNoPlaintext(rest);
+      if (spare) expect(spare).toEqual({ S: "123-45-6789" }); // a plain attribute set from the same :value keeps the plaintext
+      const item = { pk, ...BASE, ...expected };
+      for (const [k, v] of Object.entries(item))
+        if (v === undefined) delete (item as Record<string, unknown>)[k];
+      expect(out.Attributes).toEqual(item);
+      expect(
+        (await app.doc.send(new GetCommand({ TableName: table, Key: { pk, sk: "v" } }))).Item,
+      ).toEqual(item);
+    },
+  );
+
+  it("ReturnValues UPDATED_NEW and UPDATED_OLD come back decrypted", async () => {
+    await seed("returns");
+    const newer = await app.doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: "returns", sk: "v" },
+        UpdateExpression: "SET ssn = :v",
+        ExpressionAttributeValues: { ":v": "222-22-2222" },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    expect(newer.Attributes).toEqual({ ssn: "222-22-2222" });
+    const older = await app.doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: "returns", sk: "v" },
+        UpdateExpression: "SET ssn = :v",
+        ExpressionAttributeValues: { ":v": "333-33-3333" },
+        ReturnValues: "UPDATED_OLD",
+      }),
+    );
+    expect(older.Attributes).toEqual({ ssn: "222-22-2222" });
+  });
+
+  it("the low-level client, with a condition on an encrypted field's existence and legacy AttributeUpdates", async () => {
+    await seed("low");
+    await app.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: "low" }, sk: { S: "v" } },
+        UpdateExpression: "SET ssn = :v",
+        ConditionExpression: "attribute_exists(ssn)",
+        ExpressionAttributeValues: { ":v": { S: "123-45-6789" } },
+      }),
+    );
+    expectNoPlaintext(await stored("low"));
+    await app.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: "low" }, sk: { S: "v" } },
+        AttributeUpdates: { card: { Action: "PUT", Value: { M: { number: { S: "4111" } } } } },
+      }),
+    );
+    expectNoPlaintext(await stored("low"));
+    const item = (
+      await app.doc.send(new GetCommand({ TableName: table, Key: { pk: "low", sk: "v" } }))
+    ).Item!;
+    expect(item).toMatchObject({ ssn: "123-45-6789", card: { number: "4111" } });
+  });
+
+  it("a value set by an update is bound to its item: moved to another item it fails", async () => {
+    await seed("bound-a");
+    await seed("bound-b");
+    await app.doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: "bound-a", sk: "v" },
+        UpdateExpression: "SET ssn = :v",
+        ExpressionAttributeValues: { ":v": "123-45-6789" },
+      }),
+    );
+    await plain.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: "bound-b" }, sk: { S: "v" } },
+        UpdateExpression: "SET ssn = :v",
+        ExpressionAttributeValues: { ":v": (await stored("bound-a")).ssn },
+      }),
+    );
+    await expect(
+      app.doc.send(new GetCommand({ TableName: table, Key: { pk: "bound-b", sk: "v" } })),
+    ).rejects.toMatchObject({ code: "ciphertext.tampered" });
+  });
+});
