@@ -176,11 +176,44 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   },
 };
 
-/** PartiQL operations: refused on tables with encrypted fields until statements are analysed. */
-export const PARTIQL_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
-  ExecuteStatement: ["Statement"],
-  BatchExecuteStatement: ["Statements", "[]", "Statement"],
-  ExecuteTransaction: ["TransactStatements", "[]", "Statement"],
+/** PartiQL operations: where their statements are, and where their responses carry items. */
+export interface PartiqlSpec {
+  /** Path to each object holding `Statement` and `Parameters` (the root for ExecuteStatement). */
+  statements: readonly string[];
+  spec: OperationSpec;
+}
+
+export const PARTIQL_OPERATIONS: Readonly<Record<string, PartiqlSpec>> = {
+  ExecuteStatement: {
+    statements: [],
+    spec: {
+      request: [],
+      response: [{ path: ["Items", "[]"], table: "scope" }],
+      errors: conditionFailed,
+    },
+  },
+  BatchExecuteStatement: {
+    statements: ["Statements", "[]"],
+    spec: {
+      request: [],
+      response: [
+        { path: ["Responses", "[]", "Item"], table: "index" },
+        { path: ["Responses", "[]", "Error", "Item"], table: "index" },
+      ],
+    },
+  },
+  ExecuteTransaction: {
+    statements: ["TransactStatements", "[]"],
+    spec: {
+      request: [],
+      response: [{ path: ["Responses", "[]", "Item"], table: "index" }],
+      errors: {
+        TransactionCanceledException: [
+          { path: ["CancellationReasons", "[]", "Item"], table: "index" },
+        ],
+      },
+    },
+  },
 };
 
 /**

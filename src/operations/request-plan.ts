@@ -11,9 +11,11 @@ import {
   OPERATIONS,
   type OperationSpec,
   PARTIQL_OPERATIONS,
+  type PartiqlSpec,
   PASS_THROUGH_OPERATIONS,
   type RequestScope,
 } from "./operation-map";
+import { planStatement } from "../partiql/statement-plan";
 import { tableNameOf } from "./table-name";
 import { walk } from "./walk";
 
@@ -126,6 +128,42 @@ function projectKeys(
   }
 }
 
+function emptyPlan(operation: string, spec: OperationSpec): RequestPlan {
+  return {
+    operation,
+    spec,
+    single: undefined,
+    byIndex: new Map(),
+    byTable: new Map(),
+    originalPuts: new Map(),
+    originalProjections: new Map(),
+  };
+}
+
+/** PartiQL: each statement naming a configured table is parsed and planned; its parameters are encrypted as needed. */
+async function planPartiql(
+  config: ResolvedConfig,
+  cipher: ItemCipher,
+  operation: string,
+  partiql: PartiqlSpec,
+  body: Record<string, unknown>,
+): Promise<RequestPlan | undefined> {
+  const plan = emptyPlan(operation, partiql.spec);
+  const targets: ValueTarget[] = [];
+  let involved = false;
+  walk(body, partiql.statements, (statement, context) => {
+    if (!isObject(statement)) return;
+    const scope = planStatement(config, statement.Statement, statement.Parameters, targets);
+    if (!scope) return;
+    if (partiql.statements.length === 0) plan.single = scope;
+    else plan.byIndex.set(context.index ?? -1, scope);
+    if (scope.table) involved = true;
+  });
+  if (!involved) return undefined;
+  await cipher.encryptItems([], targets);
+  return plan;
+}
+
 function mentionsTable(config: ResolvedConfig, text: string): string | undefined {
   return [...config.tables.keys()].find((name) => text.includes(name));
 }
@@ -145,19 +183,7 @@ export async function planRequest(
 ): Promise<RequestPlan | undefined> {
   if (PASS_THROUGH_OPERATIONS.has(operation)) return undefined;
   const partiql = PARTIQL_OPERATIONS[operation];
-  if (partiql) {
-    walk(body, partiql, (statement) => {
-      const name = typeof statement === "string" ? mentionsTable(config, statement) : undefined;
-      if (name) {
-        throw new EncryptionError(
-          "operation.unsupported",
-          `PartiQL (${operation}) on a table with encrypted fields is not supported yet. Nothing was sent.`,
-          { table: name },
-        );
-      }
-    });
-    return undefined;
-  }
+  if (partiql) return planPartiql(config, cipher, operation, partiql, body);
   const spec = OPERATIONS[operation];
   if (!spec) {
     throw new EncryptionError(
@@ -167,15 +193,7 @@ export async function planRequest(
     );
   }
 
-  const plan: RequestPlan = {
-    operation,
-    spec,
-    single: undefined,
-    byIndex: new Map(),
-    byTable: new Map(),
-    originalPuts: new Map(),
-    originalProjections: new Map(),
-  };
+  const plan = emptyPlan(operation, spec);
   const jobs: ItemJob[] = [];
   const targets: ValueTarget[] = [];
   let involved = false;

@@ -93,13 +93,11 @@ const actionsFor: Record<string, (i: number) => fc.Arbitrary<Action>> = {
         text: `card.expiry = :a${i}`,
         values: { [`:a${i}`]: v },
       })),
-      fc
-        .tuple(word, word)
-        .map(([a, b]) => ({
-          clause: "SET" as const,
-          text: `card = :a${i}`,
-          values: { [`:a${i}`]: { number: a, expiry: b } },
-        })),
+      fc.tuple(word, word).map(([a, b]) => ({
+        clause: "SET" as const,
+        text: `card = :a${i}`,
+        values: { [`:a${i}`]: { number: a, expiry: b } },
+      })),
       fc.constant({ clause: "REMOVE" as const, text: "card.#num", values: {} }),
       word.map((v) => ({
         clause: "SET" as const,
@@ -119,20 +117,16 @@ const actionsFor: Record<string, (i: number) => fc.Arbitrary<Action>> = {
         text: `addresses[0].city = :a${i}`,
         values: { [`:a${i}`]: v },
       })),
-      fc
-        .array(word, { minLength: 1, maxLength: 3 })
-        .map((zips) => ({
-          clause: "SET" as const,
-          text: `addresses = list_append(addresses, :a${i})`,
-          values: { [`:a${i}`]: zips.map((zip) => ({ zip })) },
-        })),
-      fc
-        .array(word, { minLength: 0, maxLength: 3 })
-        .map((zips) => ({
-          clause: "SET" as const,
-          text: `addresses = :a${i}`,
-          values: { [`:a${i}`]: zips.map((zip) => ({ zip, city: "X" })) },
-        })),
+      fc.array(word, { minLength: 1, maxLength: 3 }).map((zips) => ({
+        clause: "SET" as const,
+        text: `addresses = list_append(addresses, :a${i})`,
+        values: { [`:a${i}`]: zips.map((zip) => ({ zip })) },
+      })),
+      fc.array(word, { minLength: 0, maxLength: 3 }).map((zips) => ({
+        clause: "SET" as const,
+        text: `addresses = :a${i}`,
+        values: { [`:a${i}`]: zips.map((zip) => ({ zip, city: "X" })) },
+      })),
       fc.constant({ clause: "REMOVE" as const, text: "addresses[0]", values: {} }),
     ),
   name: (i) =>
