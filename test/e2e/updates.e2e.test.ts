@@ -205,4 +205,49 @@ describe("UpdateItem on DynamoDB Local", () => {
       app.doc.send(new GetCommand({ TableName: table, Key: { pk: "bound-b", sk: "v" } })),
     ).rejects.toMatchObject({ code: "ciphertext.tampered" });
   });
+
+  it("conditions: existence checks on encrypted fields run on DynamoDB; comparisons are refused and change nothing", async () => {
+    await seed("cond");
+    await app.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: "cond", ...BASE, name: "Grace" },
+        ConditionExpression: "attribute_exists(ssn) AND attribute_type(ssn, :s)",
+        ExpressionAttributeValues: { ":s": "S" },
+      }),
+    );
+    expect((await stored("cond")).name).toEqual({ S: "Grace" });
+    await expect(
+      app.doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: "cond", ...BASE, name: "Other" },
+          ConditionExpression: "attribute_not_exists(ssn)",
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    const before = await stored("cond");
+    const refusedWrites = [
+      new PutCommand({
+        TableName: table,
+        Item: { pk: "cond", ...BASE, name: "X" },
+        ConditionExpression: "ssn = :v",
+        ExpressionAttributeValues: { ":v": "111-11-1111" },
+      }),
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: "cond", sk: "v" },
+        UpdateExpression: "SET #n = :n",
+        ConditionExpression: "begins_with(card.#c, :p)",
+        ExpressionAttributeNames: { "#n": "name", "#c": "number" },
+        ExpressionAttributeValues: { ":n": "X", ":p": "4" },
+      }),
+    ];
+    for (const command of refusedWrites) {
+      await expect(app.doc.send(command as never)).rejects.toMatchObject({
+        code: "expression.unsupportedOnEncrypted",
+      });
+    }
+    expect(await stored("cond")).toEqual(before);
+  });
 });
