@@ -27,6 +27,22 @@ export interface FieldPolicy {
    * written around the plugin.
    */
   allowPlaintext?: boolean;
+  /**
+   * How values are encrypted. `envelope` (default): AES-256-GCM under a
+   * cached data key, so thousands of values cost one KMS call. `kms`: one KMS
+   * `Encrypt` per value and one `Decrypt` per stored value (at most 4,096
+   * bytes each), for an IAM story where a WriteOnly service needs only
+   * `kms:Encrypt`. Either way, every format is read.
+   */
+  scheme?: "envelope" | "kms";
+  /**
+   * The stored format written. `native` (default) binds each value to its
+   * table, item and field and keeps its DynamoDB type. `pydynox` writes
+   * pydynox's format, for fields that pydynox services must read: strings
+   * only, and nothing is bound, so a value can be copied to another item or
+   * field undetected. Both formats are always read.
+   */
+  format?: "native" | "pydynox";
 }
 
 /** One encrypted field. */
@@ -70,7 +86,7 @@ export interface CacheOptions {
 export type FieldEncryptionEvent =
   | {
       type: "kms";
-      operation: "generateDataKey" | "decryptDataKey";
+      operation: "generateDataKey" | "decryptDataKey" | "encrypt" | "decrypt";
       durationMs: number;
       ok: boolean;
     }

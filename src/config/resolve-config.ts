@@ -7,7 +7,7 @@ import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
 import { isPathPrefix, parseFieldPath } from "./field-path";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
-const POLICY_KEYS = ["keyId", "mode", "context", "allowPlaintext"] as const;
+const POLICY_KEYS = ["keyId", "mode", "context", "allowPlaintext", "scheme", "format"] as const;
 const TOP_KEYS = new Set<string>([
   ...POLICY_KEYS,
   "region",
@@ -53,7 +53,11 @@ function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: 
 }
 
 function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolicy {
-  const { keyId, mode, context, allowPlaintext } = policy;
+  const { keyId, mode, context, allowPlaintext, scheme, format } = policy;
+  if (scheme !== undefined && scheme !== "envelope" && scheme !== "kms")
+    fail(`${where}.scheme`, `expected one of envelope, kms, got ${JSON.stringify(scheme)}`);
+  if (format !== undefined && format !== "native" && format !== "pydynox")
+    fail(`${where}.format`, `expected one of native, pydynox, got ${JSON.stringify(format)}`);
   if (keyId !== undefined && (typeof keyId !== "string" || keyId.trim() === ""))
     fail(
       `${where}.keyId`,
@@ -71,6 +75,17 @@ function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolic
       if (typeof v !== "string")
         fail(`${where}.context${quote(k)}`, `expected a string, got ${typeof v}`);
       if (k === "") fail(`${where}.context`, "context keys must not be empty");
+      if (k.startsWith("aws:") || k.startsWith("dfe:")) {
+        fail(
+          `${where}.context${quote(k)}`,
+          `keys starting with "aws:" (KMS) or "dfe:" (this library's binding) are reserved`,
+        );
+      }
+      if (k.startsWith("aws:") || k.startsWith("dfe:"))
+        fail(
+          `${where}.context${quote(k)}`,
+          `context keys starting with "aws:" (KMS) or "dfe:" (this library's binding) are reserved`,
+        );
     }
   }
   if (allowPlaintext !== undefined && typeof allowPlaintext !== "boolean")
@@ -190,6 +205,20 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         ...table.context,
         ...field.context,
       });
+      const scheme = field.scheme ?? table.scheme ?? top.scheme ?? "envelope";
+      const format = field.format ?? table.format ?? top.format ?? "native";
+      if (scheme === "kms" && format === "pydynox") {
+        fail(
+          fieldWhere,
+          `format "pydynox" is an envelope format; it cannot be written with scheme "kms"`,
+        );
+      }
+      if (
+        scheme === "kms" &&
+        (typeof provider.encrypt !== "function" || typeof provider.decrypt !== "function")
+      ) {
+        fail(fieldWhere, `scheme "kms" needs a key provider with encrypt and decrypt`);
+      }
       resolved.push(
         Object.freeze({
           path,
@@ -199,6 +228,8 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           context,
           allowPlaintext:
             field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? true,
+          scheme,
+          format,
           encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
         }),
       );

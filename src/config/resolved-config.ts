@@ -13,6 +13,8 @@ export interface ResolvedField {
   readonly mode: EncryptionMode;
   readonly context: Readonly<EncryptionContext>;
   readonly allowPlaintext: boolean;
+  readonly scheme: "envelope" | "kms";
+  readonly format: "native" | "pydynox";
   /** Cache key of this field's data keys for encrypting. */
   readonly encryptCacheKey: string;
 }

@@ -1,21 +1,19 @@
-import type { FieldEncryptionEvent } from "../config/config-types";
+import { createHash } from "node:crypto";
+import type { EncryptionContext, FieldEncryptionEvent } from "../config/config-types";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
-import { associatedData, itemKey } from "../format/binding";
-import {
-  ENCRYPTED_PREFIX,
-  ENVELOPE_VERSION,
-  type Envelope,
-  isEnvelope,
-  open,
-  parseEnvelope,
-  seal,
-} from "../format/envelope";
+import { associatedData, itemKey, keyDigest } from "../format/binding";
+import { toDirect } from "../format/direct-format";
+import { ENVELOPE_VERSION, open, seal } from "../format/envelope";
+import { sealPydynox } from "../format/pydynox-format";
+import { ENCRYPTED_PREFIX } from "../format/stored-text";
+import { isStoredCiphertext, parseStoredValue, type StoredValue } from "../format/stored-value";
 import { decodeValue, encodeValue } from "../format/value-codec";
-import type { WireItem } from "../format/wire";
+import type { WireItem, WireValue } from "../format/wire";
 import { decryptCacheKey } from "../keys/cache-key";
 import { DataKeyCache, type UsableDataKey } from "../keys/data-key-cache";
-import type { DataKey } from "../keys/key-provider";
+import type { DataKey, KeyProvider } from "../keys/key-provider";
+import { canonicalContext } from "../util/canonical-context";
 import { mapLimit } from "../util/map-limit";
 import { type FieldSlot, forEachSlot } from "./field-locator";
 
@@ -39,33 +37,69 @@ export interface ItemJob {
   key?: WireItem | undefined;
 }
 
-interface PendingEncrypt {
+interface Pending {
   slot: FieldSlot;
   field: ResolvedField;
   table: ResolvedTable;
-  plaintext: Buffer;
-  aad: Buffer;
+  key: BindingKey;
 }
 
-interface PendingDecrypt {
-  slot: FieldSlot;
-  field: ResolvedField;
-  table: ResolvedTable;
-  envelope: Envelope;
-  aad: Buffer;
-  cacheKey: string;
+interface PendingEncrypt extends Pending {
+  /** The encoded value (or, for the pydynox format, the UTF-8 string). */
+  plaintext: Buffer;
+}
+
+interface PendingDecrypt extends Pending {
+  stored: StoredValue;
+  /** Identifies the KMS call this value needs: the data key, or the value itself for the kms scheme. */
+  callKey: string;
+}
+
+/** KMS's limit on `Encrypt` plaintext, which bounds values of the `kms` scheme. */
+const KMS_MAX_PLAINTEXT = 4096;
+
+const where = (p: Pending) => ({ table: p.table.name, field: p.field.path });
+
+/**
+ * The `kms` scheme's encryption context: the field's context plus the binding.
+ * The key is a digest because KMS contexts appear in CloudTrail.
+ */
+function directContext(p: Pending): EncryptionContext {
+  return {
+    ...p.field.context,
+    "dfe:table": p.table.logicalName,
+    "dfe:field": p.field.path,
+    "dfe:key": keyDigest(p.key),
+  };
+}
+
+function setSlot(slot: FieldSlot, value: unknown): void {
+  (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
+}
+
+/** Adds the table and field to a key provider's error, which does not know them. */
+function withLocation(error: unknown, p: Pending): unknown {
+  if (error instanceof EncryptionError && error.field === undefined) {
+    return new EncryptionError(error.code, error.message, {
+      ...where(p),
+      cause: error.cause ?? error,
+    });
+  }
+  return error;
 }
 
 /**
  * Encrypts and decrypts the configured fields of items, in two phases: first
- * every value is found and checked and every data key it needs is fetched (KMS
- * calls bounded in concurrency, identical keys fetched once), then all values
- * are transformed synchronously. A failure in the first phase changes nothing.
+ * every value is found and checked and every KMS call it needs is made (bounded
+ * in concurrency, identical calls made once), then all values are transformed
+ * synchronously. A failure in the first phase changes nothing.
  */
 export class ItemCipher {
   readonly cache: DataKeyCache;
+  private readonly provider: KeyProvider;
 
   constructor(private readonly config: ResolvedConfig) {
+    this.provider = config.provider;
     this.cache = new DataKeyCache(config.cache, (use, hit) =>
       this.emit({ type: "cache", use, hit }),
     );
@@ -80,7 +114,7 @@ export class ItemCipher {
   }
 
   private async timed<T>(
-    operation: "generateDataKey" | "decryptDataKey",
+    operation: "generateDataKey" | "decryptDataKey" | "encrypt" | "decrypt",
     call: () => Promise<T>,
   ): Promise<T> {
     const start = performance.now();
@@ -106,15 +140,20 @@ export class ItemCipher {
       const keyOf = () => (key ??= itemKey(table, item, job.key, { table: table.name }));
       for (const field of table.fields)
         forEachSlot(item, field.segments, (slot) =>
-          this.collect(table, field, slot, keyOf, pending),
+          this.collectEncrypt(table, field, slot, keyOf, pending),
         );
     }
     for (const value of values)
-      this.collect(value.table, value.field, value.slot, () => value.key, pending);
+      this.collectEncrypt(value.table, value.field, value.slot, () => value.key, pending);
     if (pending.length === 0) return;
 
+    const envelope = pending.filter((p) => p.field.scheme === "envelope");
+    const direct = pending.filter((p) => p.field.scheme === "kms");
+    const sealed = new Map<PendingEncrypt, string>();
+
+    // Envelope: one data key per (KMS key, context) and chunk of at most maxUses values.
     const groups = new Map<string, PendingEncrypt[]>();
-    for (const p of pending) {
+    for (const p of envelope) {
       const group = groups.get(p.field.encryptCacheKey);
       if (group) group.push(p);
       else groups.set(p.field.encryptCacheKey, [p]);
@@ -123,13 +162,11 @@ export class ItemCipher {
     const size = this.cache.maxUses;
     for (const group of groups.values())
       for (let i = 0; i < group.length; i += size) chunks.push(group.slice(i, i + size));
-
-    const provider = this.config.provider;
-    const keys = await mapLimit(chunks, this.config.maxConcurrency, (chunk) => {
+    const dataKeys = await mapLimit(chunks, this.config.maxConcurrency, (chunk) => {
       const field = chunk[0]!.field;
       const load = (): Promise<DataKey> =>
         this.timed("generateDataKey", () =>
-          provider.generateDataKey(field.keyId, { ...field.context }),
+          this.provider.generateDataKey(field.keyId, { ...field.context }),
         );
       return this.cache
         .forEncrypt(field.encryptCacheKey, chunk.length, load)
@@ -137,125 +174,196 @@ export class ItemCipher {
           throw withLocation(error, chunk[0]!);
         });
     });
+
+    // Direct: one KMS Encrypt per value.
+    const blobs = await mapLimit(direct, this.config.maxConcurrency, (p) =>
+      this.timed("encrypt", () =>
+        this.provider.encrypt!(p.field.keyId, p.plaintext, directContext(p)),
+      ).catch((error: unknown) => {
+        throw withLocation(error, p);
+      }),
+    );
+
     chunks.forEach((chunk, i) => {
-      const dataKey: UsableDataKey = keys[i]!;
+      const dataKey: UsableDataKey = dataKeys[i]!;
       for (const p of chunk) {
-        setSlot(p.slot, { S: seal(dataKey.key, dataKey.wrapped, p.plaintext, p.aad) });
-        p.plaintext.fill(0);
+        sealed.set(
+          p,
+          p.field.format === "pydynox"
+            ? sealPydynox(dataKey.key, dataKey.wrapped, p.plaintext.toString("utf8"))
+            : seal(
+                dataKey.key,
+                dataKey.wrapped,
+                p.plaintext,
+                associatedData(ENVELOPE_VERSION, {
+                  table: p.table.logicalName,
+                  field: p.field.path,
+                  key: p.key,
+                  context: p.field.context,
+                }),
+              ),
+        );
       }
     });
+    direct.forEach((p, i) => sealed.set(p, toDirect(blobs[i]!)));
+    for (const p of pending) {
+      setSlot(p.slot, { S: sealed.get(p)! });
+      p.plaintext.fill(0);
+    }
   }
 
-  private collect(
+  private collectEncrypt(
     table: ResolvedTable,
     field: ResolvedField,
     slot: FieldSlot,
     key: () => BindingKey,
     pending: PendingEncrypt[],
   ): void {
-    const where = { table: table.name, field: field.path };
+    const at = { table: table.name, field: field.path };
     if (field.mode === "ReadOnly") {
       throw new EncryptionError(
         "mode.readOnlyWrite",
         `"${field.path}" is ReadOnly for this client: it may not be written. Nothing was sent.`,
-        where,
+        at,
       );
     }
     const value = slot.value as { S?: unknown };
     // Precondition: a WriteOnly client that reads an item gets the stored ciphertext; writing it back must not encrypt it twice.
-    if (field.mode === "WriteOnly" && typeof value.S === "string" && isEnvelope(value.S)) return;
-    const aad = associatedData(ENVELOPE_VERSION, {
-      table: table.logicalName,
-      field: field.path,
-      key: key(),
-      context: field.context,
-    });
-    pending.push({ slot, field, table, plaintext: encodeValue(slot.value, where), aad });
+    if (field.mode === "WriteOnly" && typeof value.S === "string" && isStoredCiphertext(value.S))
+      return;
+    let plaintext: Buffer;
+    if (field.format === "pydynox") {
+      if (typeof value.S !== "string" || Object.keys(value).length !== 1) {
+        throw new EncryptionError(
+          "value.unsupportedType",
+          `"${field.path}" is written in pydynox's format, which holds strings only`,
+          at,
+        );
+      }
+      plaintext = Buffer.from(value.S, "utf8");
+    } else {
+      plaintext = encodeValue(slot.value, at);
+      if (field.scheme === "kms" && plaintext.length > KMS_MAX_PLAINTEXT) {
+        throw new EncryptionError(
+          "value.tooLarge",
+          `"${field.path}" uses the kms scheme, whose values are limited to ${KMS_MAX_PLAINTEXT} bytes; this one is ${plaintext.length}`,
+          at,
+        );
+      }
+    }
+    pending.push({ slot, field, table, key: key(), plaintext });
   }
 
   /** Decrypts every configured field of every item (WriteOnly fields are left as stored), or throws. */
   async decryptItems(jobs: readonly ItemJob[]): Promise<void> {
     const pending: PendingDecrypt[] = [];
-    const providerId = this.config.provider.id;
+    const providerId = this.provider.id;
     for (const job of jobs) {
       const { table, item } = job;
       let key: BindingKey | undefined;
       for (const field of table.fields) {
         if (field.mode === "WriteOnly") continue; // returned as stored, with no KMS call
         forEachSlot(item, field.segments, (slot) => {
-          const where = { table: table.name, field: field.path };
+          const at = { table: table.name, field: field.path };
           const value = slot.value as { S?: unknown };
           if (typeof value.S !== "string" || !value.S.startsWith(ENCRYPTED_PREFIX)) {
             if (!field.allowPlaintext) {
               throw new EncryptionError(
                 "ciphertext.plaintextNotAllowed",
                 `"${field.path}" holds a value that is not encrypted, and allowPlaintext is false for this field`,
-                where,
+                at,
               );
             }
             return; // legacy plaintext, returned as it is
           }
-          const envelope = parseEnvelope(value.S, where);
-          key ??= itemKey(table, item, job.key, where);
-          const aad = associatedData(envelope.version, {
-            table: table.logicalName,
-            field: field.path,
-            key,
-            context: field.context,
-          });
-          pending.push({
-            slot,
-            field,
-            table,
-            envelope,
-            aad,
-            cacheKey: decryptCacheKey(providerId, envelope.wrapped, field.context),
-          });
+          const stored = parseStoredValue(value.S, at);
+          key ??= itemKey(table, item, job.key, at);
+          const p: Pending = { slot, field, table, key };
+          let callKey: string;
+          if (stored.format === "kms") {
+            callKey = `kms:${createHash("sha256")
+              .update(stored.blob)
+              .update(canonicalContext(directContext(p)))
+              .digest("hex")}`;
+          } else {
+            const wrapped =
+              stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped;
+            callKey = decryptCacheKey(providerId, wrapped, field.context);
+          }
+          pending.push({ ...p, stored, callKey });
         });
       }
     }
     if (pending.length === 0) return;
+    const direct = pending.find((p) => p.stored.format === "kms");
+    if (direct && typeof this.provider.decrypt !== "function") {
+      throw new EncryptionError(
+        "config.invalid",
+        "A value of the kms scheme needs a key provider with decrypt",
+        where(direct),
+      );
+    }
 
     const unique = new Map<string, PendingDecrypt>();
-    for (const p of pending) if (!unique.has(p.cacheKey)) unique.set(p.cacheKey, p);
-    const provider = this.config.provider;
-    const opened = new Map<string, UsableDataKey>();
+    for (const p of pending) if (!unique.has(p.callKey)) unique.set(p.callKey, p);
+    const dataKeys = new Map<string, UsableDataKey>();
+    const plainValues = new Map<string, Buffer>();
     await mapLimit([...unique.values()], this.config.maxConcurrency, async (p) => {
-      const load = () =>
-        this.timed("decryptDataKey", () =>
-          provider.decryptDataKey(p.envelope.wrapped, { ...p.field.context }),
-        );
       try {
-        opened.set(p.cacheKey, await this.cache.forDecrypt(p.cacheKey, p.envelope.wrapped, load));
+        if (p.stored.format === "kms") {
+          const blob = p.stored.blob;
+          plainValues.set(
+            p.callKey,
+            Buffer.from(
+              await this.timed("decrypt", () => this.provider.decrypt!(blob, directContext(p))),
+            ),
+          );
+        } else {
+          const wrapped =
+            p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
+          const load = () =>
+            this.timed("decryptDataKey", () =>
+              this.provider.decryptDataKey(wrapped, { ...p.field.context }),
+            );
+          dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
+        }
       } catch (error) {
         throw withLocation(error, p);
       }
     });
-    const values = pending.map((p) => {
-      const where = { table: p.table.name, field: p.field.path };
-      const plaintext = open(opened.get(p.cacheKey)!.key, p.envelope, p.aad, where);
+    const values: WireValue[] = pending.map((p) => this.open(p, dataKeys, plainValues));
+    for (const plaintext of plainValues.values()) plaintext.fill(0);
+    pending.forEach((p, i) => setSlot(p.slot, values[i]!));
+  }
+
+  private open(
+    p: PendingDecrypt,
+    dataKeys: Map<string, UsableDataKey>,
+    plainValues: Map<string, Buffer>,
+  ): WireValue {
+    const at = where(p);
+    const stored = p.stored;
+    if (stored.format === "kms") return decodeValue(plainValues.get(p.callKey)!, at);
+    const key = dataKeys.get(p.callKey)!.key;
+    if (stored.format === "pydynox") {
+      const plaintext = open(key, stored.value, undefined, at);
       try {
-        return decodeValue(plaintext, where);
+        return { S: plaintext.toString("utf8") };
       } finally {
         plaintext.fill(0);
       }
-    });
-    pending.forEach((p, i) => setSlot(p.slot, values[i]!));
-  }
-}
-
-function setSlot(slot: FieldSlot, value: unknown): void {
-  (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
-}
-
-/** Adds the table and field to a key provider's error, which does not know them. */
-function withLocation(error: unknown, p: { field: ResolvedField; table?: ResolvedTable }): unknown {
-  if (error instanceof EncryptionError && error.field === undefined) {
-    return new EncryptionError(error.code, error.message, {
-      table: p.table?.name,
+    }
+    const aad = associatedData(stored.envelope.version, {
+      table: p.table.logicalName,
       field: p.field.path,
-      cause: error.cause ?? error,
+      key: p.key,
+      context: p.field.context,
     });
+    const plaintext = open(key, stored.envelope, aad, at);
+    try {
+      return decodeValue(plaintext, at);
+    } finally {
+      plaintext.fill(0);
+    }
   }
-  return error;
 }

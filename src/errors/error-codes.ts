@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "item.keyMissing",
   "value.invalid",
   "value.tooLarge",
+  "value.unsupportedType",
   // Stored values.
   "ciphertext.malformed",
   "ciphertext.unsupportedVersion",

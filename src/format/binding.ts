@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { EncryptionError } from "../errors/encryption-error";
 import { canonicalContext } from "../util/canonical-context";
 import type { EncryptionContext } from "../config/config-types";
@@ -82,4 +83,15 @@ export function associatedData(version: number, binding: Binding): Buffer {
   for (const { name, value } of binding.key) parts.push(utf8(name), lengthPrefixed(value));
   parts.push(utf8(canonicalContext(binding.context)));
   return Buffer.concat(parts);
+}
+
+/**
+ * A SHA-256 digest (hex) of an item's key attributes, for the `kms` scheme's
+ * encryption context: KMS contexts appear in CloudTrail, so the key values
+ * themselves are not put there.
+ */
+export function keyDigest(key: Binding["key"]): string {
+  const hash = createHash("sha256");
+  for (const { name, value } of key) hash.update(utf8(name)).update(lengthPrefixed(value));
+  return hash.digest("hex");
 }

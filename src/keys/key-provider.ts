@@ -18,4 +18,8 @@ export interface KeyProvider {
   generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey>;
   /** Opens a wrapped data key; fails unless `context` is the one it was made with. */
   decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  /** Encrypts a value directly (at most 4,096 bytes), for the `kms` scheme. */
+  encrypt?(keyId: string, plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  /** Decrypts a value the `kms` scheme stored. */
+  decrypt?(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
 }

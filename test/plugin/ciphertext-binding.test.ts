@@ -163,9 +163,9 @@ describe("stored values that are not valid ciphertexts", () => {
       "ciphertext.unsupportedVersion",
     ],
     [
-      "pydynox's format (read in a later release)",
+      "a pydynox value with an empty wrapped key",
       `ENC:${Buffer.concat([Buffer.of(1), Buffer.alloc(63)]).toString("base64")}`,
-      "ciphertext.unsupportedVersion",
+      "ciphertext.malformed",
     ],
   ])("%s is an error, never passed through", async (_, value, code) => {
     expect((await readStored(value)).code).toBe(code);
