@@ -23,3 +23,5 @@ export { KmsKeyProvider } from "./keys/kms-key-provider";
 export type { KmsKeyProviderOptions } from "./keys/kms-key-provider";
 export { LocalKeyProvider } from "./keys/local-key-provider";
 export type { LocalKeyProviderOptions } from "./keys/local-key-provider";
+export { describeCiphertext } from "./format/describe-ciphertext";
+export type { CiphertextDescription } from "./format/describe-ciphertext";
