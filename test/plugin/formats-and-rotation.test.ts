@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { EncryptionError } from "../../src";
 import {
   describeCiphertext,
-  EncryptionError,
   fieldEncryption,
   type FieldEncryptionConfig,
   LocalKeyProvider,
@@ -66,12 +66,10 @@ describe("pydynox's format", () => {
     await ctx.doc.send(
       new PutCommand({ TableName: "Users", Item: { pk: "v", sk: "s", ssn: "123-45-6789" } }),
     );
-    ctx.fake.tables
-      .get("Users")!
-      .set(SLOT, {
-        ...WIRE_KEY,
-        ssn: ctx.fake.stored("Users", { pk: { S: "v" }, sk: { S: "s" } })!.ssn,
-      });
+    ctx.fake.tables.get("Users")!.set(SLOT, {
+      ...WIRE_KEY,
+      ssn: ctx.fake.stored("Users", { pk: { S: "v" }, sk: { S: "s" } })!.ssn,
+    });
     expect((await ctx.doc.send(new GetCommand({ TableName: "Users", Key: KEY }))).Item!.ssn).toBe(
       "123-45-6789",
     );
@@ -131,13 +129,11 @@ describe("the direct KMS scheme", () => {
       (await ctx.client.send(new GetItemCommand({ TableName: "Users", Key: WIRE_KEY }))).Item,
     ).toEqual({ ...WIRE_KEY, ssn: { N: "123456789.50" }, card: { M: { number: { S: "4111" } } } });
     // Moved to another item, the binding in the context no longer matches.
-    ctx.fake.tables
-      .get("Users")!
-      .set(JSON.stringify([{ S: "v" }, { S: "s" }]), {
-        pk: { S: "v" },
-        sk: { S: "s" },
-        ssn: stored.ssn,
-      });
+    ctx.fake.tables.get("Users")!.set(JSON.stringify([{ S: "v" }, { S: "s" }]), {
+      pk: { S: "v" },
+      sk: { S: "s" },
+      ssn: stored.ssn,
+    });
     await expect(
       ctx.client.send(
         new GetItemCommand({ TableName: "Users", Key: { pk: { S: "v" }, sk: { S: "s" } } }),
