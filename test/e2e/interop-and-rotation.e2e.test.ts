@@ -1,0 +1,236 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../scripts/dynamodb-local/start";
+import { describeCiphertext, fieldEncryption, KmsKeyProvider } from "../../src";
+import { KmsTestServer } from "../../src/testing";
+import {
+  createTable,
+  deleteTable,
+  dynamoEndpoint,
+  plainDynamoClient,
+  uniqueTableName,
+} from "../support/dynamodb";
+import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { pydynoxDecrypt, pydynoxEncrypt, pydynoxParts } from "../support/pydynox-reference";
+
+const table = uniqueTableName("interop");
+let kms: KmsTestServer;
+let kmsClient: KMSClient;
+let plain: DynamoDBClient;
+const opened: PluginClients[] = [];
+const fields = { ssn: { context: { service: "billing" } } };
+const S = (v: string) => ({ S: v });
+
+function clients(...args: Parameters<typeof pluginClients>): PluginClients {
+  const c = pluginClients(...args);
+  opened.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  kms = await KmsTestServer.start();
+  kms.createKey({ alias: "alias/app-data" });
+  kmsClient = kms.client();
+  plain = plainDynamoClient();
+  await createTable(plain, table, { partitionKey: "pk" });
+});
+
+afterAll(async () => {
+  for (const c of opened) c.destroy();
+  kmsClient.destroy();
+  await deleteTable(plain, table);
+  plain.destroy();
+  await kms.stop();
+});
+
+beforeEach(() => {
+  kms.resetCalls();
+  kms.resetPermissions();
+});
+
+async function stored(pk: string): Promise<string> {
+  return (await plain.send(new GetItemCommand({ TableName: table, Key: { pk: S(pk) } }))).Item!.ssn!
+    .S!;
+}
+
+describe("sharing a table with pydynox services", () => {
+  it("reads values a pydynox service wrote (independent writer: KMS GenerateDataKey, then AES-GCM with no associated data)", async () => {
+    const dataKey = await kmsClient.send(
+      new GenerateDataKeyCommand({
+        KeyId: "alias/app-data",
+        KeySpec: "AES_256",
+        EncryptionContext: { service: "billing" },
+      }),
+    );
+    for (const [pk, ssn] of [
+      ["py-1", "123-45-6789"],
+      ["py-2", "987-65-4321"],
+    ]) {
+      await plain.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: S(pk!),
+            ssn: S(pydynoxEncrypt(dataKey.Plaintext!, dataKey.CiphertextBlob!, ssn!)),
+          },
+        }),
+      );
+    }
+    kms.resetCalls();
+    const app = clients(kms, {
+      keyId: "alias/app-data",
+      tables: { [table]: { partitionKey: "pk", fields } },
+    });
+    expect(
+      (await app.doc.send(new GetCommand({ TableName: table, Key: { pk: "py-1" } }))).Item,
+    ).toEqual({ pk: "py-1", ssn: "123-45-6789" });
+    expect(
+      (await app.doc.send(new GetCommand({ TableName: table, Key: { pk: "py-2" } }))).Item,
+    ).toEqual({ pk: "py-2", ssn: "987-65-4321" });
+    expect(kms.calls("Decrypt")).toBe(1); // the data-key cache applies
+  });
+
+  it("writes values with format: pydynox that the independent reader decrypts through KMS", async () => {
+    const app = clients(kms, {
+      keyId: "alias/app-data",
+      tables: {
+        [table]: { partitionKey: "pk", fields: { ssn: { ...fields.ssn, format: "pydynox" } } },
+      },
+    });
+    await app.doc.send(
+      new PutCommand({ TableName: table, Item: { pk: "ts-1", ssn: "123-45-6789" } }),
+    );
+    const value = await stored("ts-1");
+    const dataKey = await kmsClient.send(
+      new DecryptCommand({
+        CiphertextBlob: pydynoxParts(value).wrapped,
+        EncryptionContext: { service: "billing" },
+      }),
+    );
+    expect(pydynoxDecrypt(dataKey.Plaintext!, value)).toBe("123-45-6789");
+  });
+});
+
+describe("least privilege for both schemes and all three modes", () => {
+  const config = (scheme: "envelope" | "kms", mode: "ReadWrite" | "WriteOnly" | "ReadOnly") => ({
+    keyId: "alias/app-data",
+    mode,
+    tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
+  });
+
+  it.each([
+    ["envelope", ["kms:GenerateDataKey"], ["kms:Decrypt"]],
+    ["kms", ["kms:Encrypt"], ["kms:Decrypt"]],
+  ] as const)(
+    "scheme %s: WriteOnly needs only %j, ReadOnly only %j, ReadWrite both",
+    async (scheme, writeActions, readActions) => {
+      kms.grant(`writer-${scheme}`, writeActions);
+      kms.grant(`reader-${scheme}`, readActions);
+      kms.grant(`both-${scheme}`, [...writeActions, ...readActions]);
+      const writer = clients(kms, config(scheme, "WriteOnly"), `writer-${scheme}`);
+      const reader = clients(kms, config(scheme, "ReadOnly"), `reader-${scheme}`);
+      const both = clients(kms, config(scheme, "ReadWrite"), `both-${scheme}`);
+      await writer.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: `lp-${scheme}`, ssn: "123-45-6789" } }),
+      );
+      expect(describeCiphertext(await stored(`lp-${scheme}`)).scheme).toBe(scheme);
+      expect(
+        (await reader.doc.send(new GetCommand({ TableName: table, Key: { pk: `lp-${scheme}` } })))
+          .Item!.ssn,
+      ).toBe("123-45-6789");
+      await both.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: `lp2-${scheme}`, ssn: "1" } }),
+      );
+      expect(
+        (await both.doc.send(new GetCommand({ TableName: table, Key: { pk: `lp2-${scheme}` } })))
+          .Item!.ssn,
+      ).toBe("1");
+      // And the grants are real: each role is refused what it was not given.
+      await expect(
+        clients(kms, config(scheme, "ReadWrite"), `writer-${scheme}`).doc.send(
+          new GetCommand({ TableName: table, Key: { pk: `lp-${scheme}` } }),
+        ),
+      ).rejects.toMatchObject({
+        code: "kms.accessDenied",
+      });
+      await expect(
+        clients(kms, config(scheme, "ReadWrite"), `reader-${scheme}`).doc.send(
+          new PutCommand({ TableName: table, Item: { pk: "x", ssn: "1" } }),
+        ),
+      ).rejects.toMatchObject({ code: "kms.accessDenied" });
+    },
+  );
+
+  it("the kms scheme makes one KMS call per value and decrypts identical ciphertexts in a response once", async () => {
+    const app = clients(kms, config("kms", "ReadWrite"));
+    for (let i = 0; i < 5; i++)
+      await app.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: `per-${i}`, ssn: `v${i}` } }),
+      );
+    expect(kms.calls("Encrypt")).toBe(5);
+    expect(kms.calls("GenerateDataKey")).toBe(0);
+  });
+});
+
+describe("key rotation on read, with KMS", () => {
+  it("after keyId moves to a new key, new values use it and old ones still decrypt; allowedKeyArns limits which keys are accepted", async () => {
+    kms.createKey({ alias: "alias/rotate-old" });
+    const current = kms.createKey({ alias: "alias/rotate-new" });
+    for (const scheme of ["envelope", "kms"] as const) {
+      const before = clients(kms, {
+        keyId: "alias/rotate-old",
+        tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
+      });
+      await before.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: `rot-old-${scheme}`, ssn: "old" } }),
+      );
+      const after = clients(kms, {
+        keyId: "alias/rotate-new",
+        tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
+      });
+      await after.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: `rot-new-${scheme}`, ssn: "new" } }),
+      );
+      expect(
+        (
+          await after.doc.send(
+            new GetCommand({ TableName: table, Key: { pk: `rot-old-${scheme}` } }),
+          )
+        ).Item!.ssn,
+      ).toBe("old");
+      expect(
+        (
+          await after.doc.send(
+            new GetCommand({ TableName: table, Key: { pk: `rot-new-${scheme}` } }),
+          )
+        ).Item!.ssn,
+      ).toBe("new");
+
+      // A client that accepts only the current key, even though IAM would let it decrypt under the old one.
+      const strictClient = kms.client();
+      const low = new DynamoDBClient({
+        endpoint: dynamoEndpoint(),
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      low.middlewareStack.use(
+        fieldEncryption({
+          keyId: "alias/rotate-new",
+          keyProvider: new KmsKeyProvider({ client: strictClient, allowedKeyArns: [current.arn] }),
+          tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
+        }),
+      );
+      const doc = DynamoDBDocumentClient.from(low);
+      expect(
+        (await doc.send(new GetCommand({ TableName: table, Key: { pk: `rot-new-${scheme}` } })))
+          .Item!.ssn,
+      ).toBe("new");
+      await expect(
+        doc.send(new GetCommand({ TableName: table, Key: { pk: `rot-old-${scheme}` } })),
+      ).rejects.toMatchObject({ code: "kms.incorrectKey" });
+      low.destroy();
+      strictClient.destroy();
+    }
+  });
+});
