@@ -1,5 +1,6 @@
 import { EncryptionError } from "../errors/encryption-error";
 import { encryptCacheKey } from "../keys/cache-key";
+import { canonicalContext } from "../util/canonical-context";
 import type { KeyProvider } from "../keys/key-provider";
 import { KmsKeyProvider } from "../keys/kms-key-provider";
 import type { EncryptionContext, FieldEncryptionConfig, FieldPolicy } from "./config-types";
@@ -226,6 +227,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           keyId,
           mode: field.mode ?? table.mode ?? top.mode ?? "ReadWrite",
           context,
+          contextText: canonicalContext(context),
           allowPlaintext:
             field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? true,
           scheme,

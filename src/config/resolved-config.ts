@@ -12,6 +12,8 @@ export interface ResolvedField {
   readonly keyId: string;
   readonly mode: EncryptionMode;
   readonly context: Readonly<EncryptionContext>;
+  /** The context as canonical text (entries sorted), for cache keys. */
+  readonly contextText: string;
   readonly allowPlaintext: boolean;
   readonly scheme: "envelope" | "kms";
   readonly format: "native" | "pydynox";

@@ -8,6 +8,31 @@ export interface FieldSlot {
   value: WireValue;
 }
 
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+function walk(
+  holder: Record<string, unknown> | unknown[],
+  prop: string | number,
+  depth: number,
+  segments: readonly PathSegment[],
+  visit: (slot: FieldSlot) => void,
+): void {
+  const value = (holder as Record<string | number, unknown>)[prop];
+  if (value === undefined) return;
+  if (depth === segments.length) {
+    visit({ holder, prop, value: value as WireValue });
+    return;
+  }
+  if (!isObject(value)) return;
+  const segment = segments[depth]!;
+  if (segment.kind === "attr") {
+    if (isObject(value.M) && has(value.M, segment.name))
+      walk(value.M, segment.name, depth + 1, segments, visit);
+  } else if (Array.isArray(value.L)) {
+    for (let i = 0; i < value.L.length; i++) walk(value.L, i, depth + 1, segments, visit);
+  }
+}
+
 /**
  * Calls `visit` for every value a field path names in an item. `list[]` visits
  * each element; a missing attribute, or a value of another shape than the
@@ -18,27 +43,6 @@ export function forEachSlot(
   segments: readonly PathSegment[],
   visit: (slot: FieldSlot) => void,
 ): void {
-  const walk = (
-    holder: Record<string, unknown> | unknown[],
-    prop: string | number,
-    depth: number,
-  ): void => {
-    const value = (holder as Record<string | number, unknown>)[prop];
-    if (value === undefined) return;
-    if (depth === segments.length) {
-      visit({ holder, prop, value: value as WireValue });
-      return;
-    }
-    const segment = segments[depth]!;
-    if (!isObject(value)) return;
-    if (segment.kind === "attr") {
-      if (isObject(value.M) && Object.prototype.hasOwnProperty.call(value.M, segment.name))
-        walk(value.M, segment.name, depth + 1);
-    } else if (Array.isArray(value.L)) {
-      for (let i = 0; i < value.L.length; i++) walk(value.L, i, depth + 1);
-    }
-  };
   const first = segments[0];
-  if (first?.kind === "attr" && Object.prototype.hasOwnProperty.call(item, first.name))
-    walk(item, first.name, 1);
+  if (first?.kind === "attr" && has(item, first.name)) walk(item, first.name, 1, segments, visit);
 }

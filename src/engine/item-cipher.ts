@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { EncryptionContext, FieldEncryptionEvent } from "../config/config-types";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
-import { associatedData, itemKey, keyDigest } from "../format/binding";
+import { type AadParts, aadParts, associatedDataFrom, itemKey, keyDigest } from "../format/binding";
 import { toDirect } from "../format/direct-format";
 import { ENVELOPE_VERSION, open, seal } from "../format/envelope";
 import { sealPydynox } from "../format/pydynox-format";
@@ -97,12 +97,24 @@ function withLocation(error: unknown, p: Pending): unknown {
 export class ItemCipher {
   readonly cache: DataKeyCache;
   private readonly provider: KeyProvider;
+  /** Associated-data parts that depend only on the field, computed once. */
+  private readonly aad = new WeakMap<ResolvedField, AadParts>();
 
   constructor(private readonly config: ResolvedConfig) {
     this.provider = config.provider;
     this.cache = new DataKeyCache(config.cache, (use, hit) =>
       this.emit({ type: "cache", use, hit }),
     );
+  }
+
+  private aadFor(p: Pending, version: number): Buffer {
+    let parts = this.aad.get(p.field);
+    if (!parts)
+      this.aad.set(
+        p.field,
+        (parts = aadParts(version, p.table.logicalName, p.field.path, p.field.context)),
+      );
+    return associatedDataFrom(parts, p.key);
   }
 
   private emit(event: FieldEncryptionEvent): void {
@@ -130,85 +142,93 @@ export class ItemCipher {
 
   /**
    * Encrypts every configured field of every item, and each extra value
-   * (an update's `:value`, a PartiQL parameter), or throws having changed nothing.
+   * (an update's `:value`, a PartiQL parameter), or throws. Every check and
+   * KMS call happens before the first value is replaced; a failure leaves the
+   * request unsent (it is the plugin's own copy of the body).
    */
   async encryptItems(jobs: readonly ItemJob[], values: readonly ValueTarget[] = []): Promise<void> {
     const pending: PendingEncrypt[] = [];
+    const slots: FieldSlot[] = [];
+    const collectSlot = (slot: FieldSlot) => slots.push(slot);
     for (const job of jobs) {
       const { table, item } = job;
       let key: BindingKey | undefined;
-      const keyOf = () => (key ??= itemKey(table, item, job.key, { table: table.name }));
-      for (const field of table.fields)
-        forEachSlot(item, field.segments, (slot) =>
-          this.collectEncrypt(table, field, slot, keyOf, pending),
-        );
+      for (const field of table.fields) {
+        slots.length = 0;
+        forEachSlot(item, field.segments, collectSlot);
+        if (slots.length === 0) continue;
+        key ??= itemKey(table, item, job.key, { table: table.name });
+        for (const slot of slots) this.collectEncrypt(table, field, slot, key, pending);
+      }
     }
     for (const value of values)
-      this.collectEncrypt(value.table, value.field, value.slot, () => value.key, pending);
+      this.collectEncrypt(value.table, value.field, value.slot, value.key, pending);
     if (pending.length === 0) return;
 
-    const envelope = pending.filter((p) => p.field.scheme === "envelope");
-    const direct = pending.filter((p) => p.field.scheme === "kms");
-    const sealed = new Map<PendingEncrypt, string>();
-
     // Envelope: one data key per (KMS key, context) and chunk of at most maxUses values.
+    const chunks: PendingEncrypt[][] = [];
+    const direct: PendingEncrypt[] = [];
     const groups = new Map<string, PendingEncrypt[]>();
-    for (const p of envelope) {
+    for (const p of pending) {
+      if (p.field.scheme === "kms") {
+        direct.push(p);
+        continue;
+      }
       const group = groups.get(p.field.encryptCacheKey);
       if (group) group.push(p);
       else groups.set(p.field.encryptCacheKey, [p]);
     }
-    const chunks: PendingEncrypt[][] = [];
     const size = this.cache.maxUses;
-    for (const group of groups.values())
-      for (let i = 0; i < group.length; i += size) chunks.push(group.slice(i, i + size));
-    const dataKeys = await mapLimit(chunks, this.config.maxConcurrency, (chunk) => {
-      const field = chunk[0]!.field;
-      const load = (): Promise<DataKey> =>
-        this.timed("generateDataKey", () =>
-          this.provider.generateDataKey(field.keyId, { ...field.context }),
-        );
-      return this.cache
-        .forEncrypt(field.encryptCacheKey, chunk.length, load)
-        .catch((error: unknown) => {
-          throw withLocation(error, chunk[0]!);
-        });
-    });
+    for (const group of groups.values()) {
+      if (group.length <= size) chunks.push(group);
+      else for (let i = 0; i < group.length; i += size) chunks.push(group.slice(i, i + size));
+    }
+    const dataKeys: (UsableDataKey | undefined)[] = chunks.map((chunk) =>
+      this.cache.tryReserve(chunk[0]!.field.encryptCacheKey, chunk.length),
+    );
+    const misses = chunks.filter((_, i) => dataKeys[i] === undefined);
+    if (misses.length > 0) {
+      const loaded = await mapLimit(misses, this.config.maxConcurrency, (chunk) => {
+        const field = chunk[0]!.field;
+        const load = (): Promise<DataKey> =>
+          this.timed("generateDataKey", () =>
+            this.provider.generateDataKey(field.keyId, { ...field.context }),
+          );
+        return this.cache
+          .forEncrypt(field.encryptCacheKey, chunk.length, load)
+          .catch((error: unknown) => {
+            throw withLocation(error, chunk[0]!);
+          });
+      });
+      for (let i = 0, m = 0; i < chunks.length; i++) dataKeys[i] ??= loaded[m++];
+    }
 
     // Direct: one KMS Encrypt per value.
-    const blobs = await mapLimit(direct, this.config.maxConcurrency, (p) =>
-      this.timed("encrypt", () =>
-        this.provider.encrypt!(p.field.keyId, p.plaintext, directContext(p)),
-      ).catch((error: unknown) => {
-        throw withLocation(error, p);
-      }),
-    );
+    const blobs =
+      direct.length === 0
+        ? []
+        : await mapLimit(direct, this.config.maxConcurrency, (p) =>
+            this.timed("encrypt", () =>
+              this.provider.encrypt!(p.field.keyId, p.plaintext, directContext(p)),
+            ).catch((error: unknown) => {
+              throw withLocation(error, p);
+            }),
+          );
 
-    chunks.forEach((chunk, i) => {
-      const dataKey: UsableDataKey = dataKeys[i]!;
-      for (const p of chunk) {
-        sealed.set(
-          p,
+    for (let i = 0; i < chunks.length; i++) {
+      const { key, wrapped } = dataKeys[i]!;
+      for (const p of chunks[i]!) {
+        const stored =
           p.field.format === "pydynox"
-            ? sealPydynox(dataKey.key, dataKey.wrapped, p.plaintext.toString("utf8"))
-            : seal(
-                dataKey.key,
-                dataKey.wrapped,
-                p.plaintext,
-                associatedData(ENVELOPE_VERSION, {
-                  table: p.table.logicalName,
-                  field: p.field.path,
-                  key: p.key,
-                  context: p.field.context,
-                }),
-              ),
-        );
+            ? sealPydynox(key, wrapped, p.plaintext.toString("utf8"))
+            : seal(key, wrapped, p.plaintext, this.aadFor(p, ENVELOPE_VERSION));
+        setSlot(p.slot, { S: stored });
+        p.plaintext.fill(0);
       }
-    });
-    direct.forEach((p, i) => sealed.set(p, toDirect(blobs[i]!)));
-    for (const p of pending) {
-      setSlot(p.slot, { S: sealed.get(p)! });
-      p.plaintext.fill(0);
+    }
+    for (let i = 0; i < direct.length; i++) {
+      setSlot(direct[i]!.slot, { S: toDirect(blobs[i]!) });
+      direct[i]!.plaintext.fill(0);
     }
   }
 
@@ -216,7 +236,7 @@ export class ItemCipher {
     table: ResolvedTable,
     field: ResolvedField,
     slot: FieldSlot,
-    key: () => BindingKey,
+    key: BindingKey,
     pending: PendingEncrypt[],
   ): void {
     const at = { table: table.name, field: field.path };
@@ -251,47 +271,52 @@ export class ItemCipher {
         );
       }
     }
-    pending.push({ slot, field, table, key: key(), plaintext });
+    pending.push({ slot, field, table, key, plaintext });
   }
 
   /** Decrypts every configured field of every item (WriteOnly fields are left as stored), or throws. */
   async decryptItems(jobs: readonly ItemJob[]): Promise<void> {
     const pending: PendingDecrypt[] = [];
     const providerId = this.provider.id;
+    const slots: FieldSlot[] = [];
+    const collectSlot = (slot: FieldSlot) => slots.push(slot);
     for (const job of jobs) {
       const { table, item } = job;
       let key: BindingKey | undefined;
       for (const field of table.fields) {
         if (field.mode === "WriteOnly") continue; // returned as stored, with no KMS call
-        forEachSlot(item, field.segments, (slot) => {
-          const at = { table: table.name, field: field.path };
+        slots.length = 0;
+        forEachSlot(item, field.segments, collectSlot);
+        for (const slot of slots) {
           const value = slot.value as { S?: unknown };
           if (typeof value.S !== "string" || !value.S.startsWith(ENCRYPTED_PREFIX)) {
             if (!field.allowPlaintext) {
               throw new EncryptionError(
                 "ciphertext.plaintextNotAllowed",
                 `"${field.path}" holds a value that is not encrypted, and allowPlaintext is false for this field`,
-                at,
+                { table: table.name, field: field.path },
               );
             }
-            return; // legacy plaintext, returned as it is
+            continue; // legacy plaintext, returned as it is
           }
+          const at = { table: table.name, field: field.path };
           const stored = parseStoredValue(value.S, at);
           key ??= itemKey(table, item, job.key, at);
-          const p: Pending = { slot, field, table, key };
-          let callKey: string;
+          const p: PendingDecrypt = { slot, field, table, key, stored, callKey: "" };
           if (stored.format === "kms") {
-            callKey = `kms:${createHash("sha256")
+            p.callKey = `kms:${createHash("sha256")
               .update(stored.blob)
               .update(canonicalContext(directContext(p)))
               .digest("hex")}`;
           } else {
-            const wrapped =
-              stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped;
-            callKey = decryptCacheKey(providerId, wrapped, field.context);
+            p.callKey = decryptCacheKey(
+              providerId,
+              stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped,
+              field.contextText,
+            );
           }
-          pending.push({ ...p, stored, callKey });
-        });
+          pending.push(p);
+        }
       }
     }
     if (pending.length === 0) return;
@@ -308,29 +333,36 @@ export class ItemCipher {
     for (const p of pending) if (!unique.has(p.callKey)) unique.set(p.callKey, p);
     const dataKeys = new Map<string, UsableDataKey>();
     const plainValues = new Map<string, Buffer>();
-    await mapLimit([...unique.values()], this.config.maxConcurrency, async (p) => {
-      try {
-        if (p.stored.format === "kms") {
-          const blob = p.stored.blob;
-          plainValues.set(
-            p.callKey,
-            Buffer.from(
-              await this.timed("decrypt", () => this.provider.decrypt!(blob, directContext(p))),
-            ),
-          );
-        } else {
-          const wrapped =
-            p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
-          const load = () =>
-            this.timed("decryptDataKey", () =>
-              this.provider.decryptDataKey(wrapped, { ...p.field.context }),
+    const calls: PendingDecrypt[] = [];
+    for (const p of unique.values()) {
+      const cached = p.stored.format === "kms" ? undefined : this.cache.peek(p.callKey);
+      if (cached) dataKeys.set(p.callKey, cached);
+      else calls.push(p);
+    }
+    if (calls.length > 0)
+      await mapLimit(calls, this.config.maxConcurrency, async (p) => {
+        try {
+          if (p.stored.format === "kms") {
+            const blob = p.stored.blob;
+            plainValues.set(
+              p.callKey,
+              Buffer.from(
+                await this.timed("decrypt", () => this.provider.decrypt!(blob, directContext(p))),
+              ),
             );
-          dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
+          } else {
+            const wrapped =
+              p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
+            const load = () =>
+              this.timed("decryptDataKey", () =>
+                this.provider.decryptDataKey(wrapped, { ...p.field.context }),
+              );
+            dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
+          }
+        } catch (error) {
+          throw withLocation(error, p);
         }
-      } catch (error) {
-        throw withLocation(error, p);
-      }
-    });
+      });
     const values: WireValue[] = pending.map((p) => this.open(p, dataKeys, plainValues));
     for (const plaintext of plainValues.values()) plaintext.fill(0);
     pending.forEach((p, i) => setSlot(p.slot, values[i]!));
@@ -353,13 +385,7 @@ export class ItemCipher {
         plaintext.fill(0);
       }
     }
-    const aad = associatedData(stored.envelope.version, {
-      table: p.table.logicalName,
-      field: p.field.path,
-      key: p.key,
-      context: p.field.context,
-    });
-    const plaintext = open(key, stored.envelope, aad, at);
+    const plaintext = open(key, stored.envelope, this.aadFor(p, stored.envelope.version), at);
     try {
       return decodeValue(plaintext, at);
     } finally {

@@ -32,11 +32,10 @@ const utf8 = (s: string) => lengthPrefixed(Buffer.from(s, "utf8"));
 export function keyValueBytes(value: unknown): Buffer | undefined {
   const type = wireType(value);
   const v = value as Record<string, unknown>;
-  if (type === "S" && typeof v.S === "string")
-    return Buffer.concat([Buffer.from("S"), Buffer.from(v.S, "utf8")]);
+  if (type === "S" && typeof v.S === "string") return Buffer.from(`S${v.S}`, "utf8");
   if (type === "N" && typeof v.N === "string") {
     const n = canonicalNumber(v.N);
-    return n === undefined ? undefined : Buffer.concat([Buffer.from("N"), Buffer.from(n, "utf8")]);
+    return n === undefined ? undefined : Buffer.from(`N${n}`, "utf8");
   }
   if (type === "B" && typeof v.B === "string")
     return Buffer.concat([Buffer.from("B"), Buffer.from(v.B, "base64")]);
@@ -67,6 +66,32 @@ export function itemKey(
   return out;
 }
 
+/** The parts of the associated data that do not depend on the item, computed once per field. */
+export interface AadParts {
+  prefix: Buffer;
+  suffix: Buffer;
+}
+
+export function aadParts(
+  version: number,
+  table: string,
+  field: string,
+  context: EncryptionContext,
+): AadParts {
+  return {
+    prefix: Buffer.concat([Buffer.of(version), utf8(table), utf8(field)]),
+    suffix: utf8(canonicalContext(context)),
+  };
+}
+
+/** The associated data for one item's key, from precomputed parts. */
+export function associatedDataFrom(parts: AadParts, key: Binding["key"]): Buffer {
+  const chunks = [parts.prefix, Buffer.of(key.length)];
+  for (const { name, value } of key) chunks.push(utf8(name), lengthPrefixed(value));
+  chunks.push(parts.suffix);
+  return Buffer.concat(chunks);
+}
+
 /**
  * AES-GCM associated data: the format version, the logical table, the field
  * path, the item's key attributes and the encryption context, each
@@ -74,15 +99,10 @@ export function itemKey(
  * to authenticate.
  */
 export function associatedData(version: number, binding: Binding): Buffer {
-  const parts = [
-    Buffer.of(version),
-    utf8(binding.table),
-    utf8(binding.field),
-    Buffer.of(binding.key.length),
-  ];
-  for (const { name, value } of binding.key) parts.push(utf8(name), lengthPrefixed(value));
-  parts.push(utf8(canonicalContext(binding.context)));
-  return Buffer.concat(parts);
+  return associatedDataFrom(
+    aadParts(version, binding.table, binding.field, binding.context),
+    binding.key,
+  );
 }
 
 /**

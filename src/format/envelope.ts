@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, type KeyObject } from "node:crypto";
+import { randomIv } from "../util/random-iv";
 import { EncryptionError } from "../errors/encryption-error";
 import { malformed, toStored } from "./stored-text";
 
@@ -66,7 +67,7 @@ export function seal(
   wrapped: Uint8Array,
   plaintext: Buffer,
   aad: Buffer,
-  iv: Buffer = randomBytes(IV_BYTES),
+  iv: Buffer = randomIv(),
 ): string {
   if (wrapped.length === 0 || wrapped.length > 0xffff)
     throw new EncryptionError("kms.failed", "The wrapped data key must be 1 to 65535 bytes");

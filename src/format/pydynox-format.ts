@@ -1,4 +1,5 @@
-import { createCipheriv, randomBytes, type KeyObject } from "node:crypto";
+import { createCipheriv, type KeyObject } from "node:crypto";
+import { randomIv } from "../util/random-iv";
 import { IV_BYTES, TAG_BYTES } from "./envelope";
 import { malformed, toStored } from "./stored-text";
 
@@ -39,7 +40,7 @@ export function sealPydynox(
   key: KeyObject,
   wrapped: Uint8Array,
   text: string,
-  iv: Buffer = randomBytes(IV_BYTES),
+  iv: Buffer = randomIv(),
 ): string {
   const length = Buffer.alloc(2);
   length.writeUInt16BE(wrapped.length);

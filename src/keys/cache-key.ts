@@ -27,14 +27,18 @@ export function encryptCacheKey(
 }
 
 /**
- * Cache key of an opened data key: the wrapped bytes and the encryption
- * context. The context is in it because KMS would refuse the wrapped key under
- * another context; a cache keyed on the bytes alone would not.
+ * Cache key of an opened data key: the provider, the encryption context and
+ * the wrapped bytes. The context is in it because KMS would refuse the
+ * wrapped key under another context; a cache keyed on the bytes alone would
+ * not. It is built without hashing, on the read hot path: the parts are
+ * separated by NUL, which neither a provider id nor the context's JSON text
+ * contains, and base64 has no NUL either.
  */
 export function decryptCacheKey(
   providerId: string,
   wrapped: Uint8Array,
-  context: EncryptionContext,
+  context: EncryptionContext | string,
 ): string {
-  return digest(["dfe/decrypt/v1", providerId, wrapped, canonicalContext(context)]);
+  const contextText = typeof context === "string" ? context : canonicalContext(context);
+  return `dfe/decrypt/v1\u0000${providerId}\u0000${contextText}\u0000${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString("base64")}`;
 }

@@ -62,6 +62,27 @@ export class DataKeyCache {
     return this.entries.size;
   }
 
+  /**
+   * The cached key for `cacheKey` with `count` encryptions reserved, if one is
+   * fresh and has that many uses left; no promise, for the hot path.
+   */
+  tryReserve(cacheKey: string, count: number): UsableDataKey | undefined {
+    if (!this.limits.enabled) return undefined;
+    const entry = this.fresh(cacheKey);
+    if (!entry || entry.uses + count > this.limits.maxUses) return undefined;
+    entry.uses += count;
+    this.observe("encrypt", true);
+    return entry;
+  }
+
+  /** The cached opened key for `cacheKey`, if fresh; no promise, for the hot path. */
+  peek(cacheKey: string): UsableDataKey | undefined {
+    if (!this.limits.enabled) return undefined;
+    const entry = this.fresh(cacheKey);
+    if (entry) this.observe("decrypt", true);
+    return entry;
+  }
+
   /** Reserves `count` encryptions (at most `maxUses`) from a data key for `cacheKey`, loading one if needed. */
   async forEncrypt(
     cacheKey: string,

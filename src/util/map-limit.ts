@@ -4,6 +4,7 @@ export async function mapLimit<T, R>(
   limit: number,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {
+  if (items.length <= limit) return Promise.all(items.map(fn));
   const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -18,9 +19,6 @@ export async function mapLimit<T, R>(
       }
     }
   };
-  const workers = Array.from({ length: Math.min(limit, items.length) }, () => worker());
-  const settled = await Promise.allSettled(workers);
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (rejected) throw rejected.reason;
+  await Promise.all(Array.from({ length: limit }, () => worker()));
   return results;
 }
