@@ -82,7 +82,7 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
       const body = parseJsonBody(bytes, "request.malformed");
       const plan = await planRequest(resolved, cipher, operation, body);
       if (plan) {
-        request.body = JSON.stringify(body);
+        request.body = new TextEncoder().encode(JSON.stringify(body));
         plans.set(context, plan);
       }
       return next(args);
@@ -101,7 +101,7 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
       const body = parseJsonBody(bytes, "response.malformed");
       const isError = (response.statusCode ?? 200) >= 300;
       if (await applyResponse(cipher, plan, body, isError)) {
-        response.body = new TextEncoder().encode(JSON.stringify(body));
+        response.body = Buffer.from(JSON.stringify(body), "utf8");
         // The checksum covered the stored form; the body now holds the decrypted one.
         deleteHeader(response.headers, "x-amz-crc32");
         deleteHeader(response.headers, "content-length");

@@ -1,7 +1,5 @@
 import { EncryptionError } from "../errors/encryption-error";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 /** A Buffer view over a request body (a Uint8Array in recent SDKs, a string in older ones), without copying. */
 export function bodyBytes(body: unknown): Buffer | undefined {
   if (typeof body === "string") return Buffer.from(body, "utf8");
@@ -9,13 +7,15 @@ export function bodyBytes(body: unknown): Buffer | undefined {
   return undefined;
 }
 
-/** Parses a JSON body from bytes. Uses TextDecoder, not string methods on the SDK's body object. */
+/** Parses a JSON body from bytes, through a Buffer view: string methods on the SDK's body object make it warn. */
 export function parseJsonBody(
   bytes: Uint8Array,
   code: "request.malformed" | "response.malformed",
 ): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(decoder.decode(bytes));
+    const value: unknown = JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"),
+    );
     if (typeof value === "object" && value !== null && !Array.isArray(value))
       return value as Record<string, unknown>;
   } catch {

@@ -1,0 +1,160 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type DynamoDBLocal,
+} from "../../scripts/dynamodb-local/start";
+import { createTable } from "../../test/support/dynamodb";
+import { fieldEncryption } from "../../src";
+import { compare, withTarget, type Comparison, type HarnessOptions } from "../harness";
+import { benchConfig, benchItem } from "./stub-client";
+
+/** The same operations on DynamoDB Local with the plain client and with the plugin (local keys, so KMS latency is not in it). */
+export async function dynamoLocal(
+  local: DynamoDBLocal,
+  options: HarnessOptions,
+  quick: boolean,
+): Promise<Comparison[]> {
+  const suffix = Date.now().toString(36);
+  const names = {
+    zero: `bench-plain-${suffix}`,
+    one: `bench-one-${suffix}`,
+    three: `bench-three-${suffix}`,
+    two: `bench-two-${suffix}`,
+  };
+  const admin = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  for (const name of Object.values(names))
+    await createTable(admin, name, { partitionKey: "pk", sortKey: "sk" });
+  const make = (plugin: boolean) => {
+    const low = new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    if (plugin) low.middlewareStack.use(fieldEncryption(benchConfig(names)));
+    return DynamoDBDocumentClient.from(low);
+  };
+  const plain = make(false);
+  const plugin = make(true);
+  const results: Comparison[] = [];
+  let n = 0;
+  for (const [label, table] of [
+    ["no configured fields", names.zero],
+    ["1 encrypted field", names.one],
+    ["3 encrypted fields", names.three],
+  ] as const) {
+    await plugin.send(new PutCommand({ TableName: table, Item: benchItem(0) }));
+    const key = { pk: "customer#1", sk: "item#000000" };
+    const put = await compare(
+      "DynamoDB Local",
+      `Put, ${label}`,
+      {
+        plain: () => plain.send(new PutCommand({ TableName: table, Item: benchItem(++n) })),
+        plugin: () => plugin.send(new PutCommand({ TableName: table, Item: benchItem(++n) })),
+      },
+      "plain",
+      options,
+    );
+    // The plain client reads what the plugin wrote (ciphertext) so both read the same bytes.
+    const get = await compare(
+      "DynamoDB Local",
+      `Get, ${label}`,
+      {
+        plain: () => plain.send(new GetCommand({ TableName: table, Key: key })),
+        plugin: () => plugin.send(new GetCommand({ TableName: table, Key: key })),
+      },
+      "plain",
+      options,
+    );
+    if (table === names.three) {
+      results.push(
+        withTarget(
+          put,
+          `Put with 3 encrypted fields: ≤ 1.10× (got ${put.ratio.plugin!.toFixed(3)})`,
+          put.ratio.plugin! <= 1.1,
+        ),
+      );
+      results.push(
+        withTarget(
+          get,
+          `Get with 3 encrypted fields: ≤ 1.10× (got ${get.ratio.plugin!.toFixed(3)})`,
+          get.ratio.plugin! <= 1.1,
+        ),
+      );
+    } else results.push(put, get);
+  }
+
+  // A Query page of 1,000 items (about 1.3 KB each) with 2 encrypted fields.
+  const pageSize = quick ? 200 : 1000;
+  for (let i = 0; i < pageSize; i += 25) {
+    const batch = Array.from({ length: Math.min(25, pageSize - i) }, (_, j) =>
+      benchItem(i + j, 1100),
+    );
+    await plugin.send(
+      new BatchWriteCommand({
+        RequestItems: { [names.two]: batch.map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+  }
+  const query = (c: DynamoDBDocumentClient) =>
+    c.send(
+      new QueryCommand({
+        TableName: names.two,
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": "customer#1" },
+        Limit: pageSize,
+      }),
+    );
+  const q = await compare(
+    "DynamoDB Local",
+    `Query page of ${pageSize} items, 2 encrypted fields`,
+    { plain: () => query(plain), plugin: () => query(plugin) },
+    "plain",
+    { ...options, time: options.time * 3 },
+  );
+  results.push(
+    withTarget(
+      q,
+      `Query page with 2 encrypted fields: ≤ 1.3× (got ${q.ratio.plugin!.toFixed(3)})`,
+      q.ratio.plugin! <= 1.3,
+    ),
+  );
+
+  let b = 0;
+  const batch = (c: DynamoDBDocumentClient) => {
+    const start = (b += 25);
+    return c.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [names.three]: Array.from({ length: 25 }, (_, j) => ({
+            PutRequest: { Item: benchItem(100_000 + start + j) },
+          })),
+        },
+      }),
+    );
+  };
+  results.push(
+    await compare(
+      "DynamoDB Local",
+      "BatchWriteItem of 25 items, 3 encrypted fields",
+      { plain: () => batch(plain), plugin: () => batch(plugin) },
+      "plain",
+      options,
+    ),
+  );
+  plain.destroy();
+  plugin.destroy();
+  admin.destroy();
+  return results;
+}

@@ -1,0 +1,33 @@
+import { startDynamoDBLocal, type DynamoDBLocal } from "../../scripts/dynamodb-local/start";
+import type { Comparison, HarnessOptions } from "../harness";
+import { bytes } from "./bytes";
+import { dynamoLocal } from "./dynamodb-local";
+import { kmsEconomics } from "./kms-economics";
+import { memory } from "./memory";
+import { pluginStub } from "./plugin-stub";
+
+type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
+
+/** Every section after the crypto core; DynamoDB Local is started once and stopped at the end. */
+export function sections(options: HarnessOptions, quick: boolean): Section[] {
+  let local: DynamoDBLocal | undefined;
+  const withLocal = async <T>(run: (l: DynamoDBLocal) => Promise<T>) =>
+    run((local ??= await startDynamoDBLocal({ log: (l) => console.error(l) })));
+  return [
+    { name: "stub", run: () => pluginStub(options, quick) },
+    { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
+    {
+      name: "kms",
+      run: async () => {
+        try {
+          return await withLocal((l) => kmsEconomics(l, quick));
+        } finally {
+          await local?.stop();
+          local = undefined;
+        }
+      },
+    },
+    { name: "bytes", run: () => bytes() },
+    { name: "memory", run: () => memory(quick) },
+  ];
+}

@@ -1,0 +1,106 @@
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { compare, withTarget, type Comparison, type HarnessOptions } from "../harness";
+import { benchConfig, benchItem, stubClient } from "./stub-client";
+
+const encoder = new TextEncoder();
+const NAMES = { zero: "BenchPlain", one: "BenchOne", three: "BenchThree", two: "BenchTwo" };
+
+/** Encrypts items through the plugin against a stub, and returns their stored (wire) form. */
+async function storedForm(table: string, items: Record<string, unknown>[]): Promise<unknown[]> {
+  const captured: unknown[] = [];
+  const capture = stubClient((_, body) => {
+    captured.push((JSON.parse(body) as { Item: unknown }).Item);
+    return encoder.encode("{}");
+  }, benchConfig(NAMES));
+  for (const Item of items) await capture.send(new PutCommand({ TableName: table, Item }));
+  return captured;
+}
+
+/** Plugin overhead on a stub handler: the same client with and without the plugin, per operation and field count. */
+export async function pluginStub(options: HarnessOptions, quick: boolean): Promise<Comparison[]> {
+  const results: Comparison[] = [];
+  const config = benchConfig(NAMES);
+  const pageSize = quick ? 200 : 1000;
+  for (const [label, table] of [
+    ["no configured fields", NAMES.zero],
+    ["1 encrypted field", NAMES.one],
+    ["3 encrypted fields, one nested", NAMES.three],
+  ] as const) {
+    const [one] = table === NAMES.zero ? [benchItem(0)] : await storedForm(table, [benchItem(0)]);
+    const getBody = encoder.encode(JSON.stringify({ Item: one }));
+    const page =
+      table === NAMES.zero
+        ? Array.from({ length: pageSize }, (_, i) => benchItem(i))
+        : await storedForm(
+            table,
+            Array.from({ length: pageSize }, (_, i) => benchItem(i)),
+          );
+    const queryBody = encoder.encode(
+      JSON.stringify({
+        Items:
+          table === NAMES.zero ? page.map((i) => marshalPlain(i as Record<string, unknown>)) : page,
+        Count: page.length,
+        ScannedCount: page.length,
+      }),
+    );
+    const getItemBody =
+      table === NAMES.zero
+        ? encoder.encode(JSON.stringify({ Item: marshalPlain(one as Record<string, unknown>) }))
+        : getBody;
+    const reply = (operation: string) =>
+      operation === "GetItem"
+        ? getItemBody
+        : operation === "Query"
+          ? queryBody
+          : encoder.encode("{}");
+    const plain = stubClient(reply);
+    const plugin = stubClient(reply, config);
+    const item = benchItem(1);
+    const key = { pk: "customer#1", sk: "item#000000" };
+    const ops = {
+      Put: (c: typeof plain) => c.send(new PutCommand({ TableName: table, Item: item })),
+      Get: (c: typeof plain) => c.send(new GetCommand({ TableName: table, Key: key })),
+      [`Query of ${pageSize} items`]: (c: typeof plain) =>
+        c.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :p",
+            ExpressionAttributeValues: { ":p": "customer#1" },
+          }),
+        ),
+    };
+    for (const [op, run] of Object.entries(ops)) {
+      const c = await compare(
+        "plugin on a stub handler",
+        `${op}, ${label}`,
+        { "without plugin": () => run(plain), "with plugin": () => run(plugin) },
+        "without plugin",
+        op.startsWith("Query") ? { ...options, time: options.time * 2 } : options,
+      );
+      const ratio = c.ratio["with plugin"]!;
+      if (table === NAMES.zero)
+        results.push(
+          withTarget(c, `no configured fields: ≤ 1.02× (got ${ratio.toFixed(3)})`, ratio <= 1.02),
+        );
+      else if (table === NAMES.one && op === "Get")
+        results.push(
+          withTarget(
+            c,
+            `Get with 1 encrypted field: ≤ 1.15× (got ${ratio.toFixed(3)})`,
+            ratio <= 1.15,
+          ),
+        );
+      else results.push(c);
+    }
+  }
+  return results;
+}
+
+/** DynamoDB JSON of a flat benchmark item, without the plugin. */
+function marshalPlain(item: Record<string, unknown>): Record<string, unknown> {
+  const av = (v: unknown): unknown =>
+    typeof v === "string"
+      ? { S: v }
+      : { M: Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, av(x)])) };
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, av(v)]));
+}
