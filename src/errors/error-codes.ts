@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "expression.unsupportedOnEncrypted",
   // Items and values.
   "item.keyMissing",
+  "item.tooLarge",
   "value.invalid",
   "value.tooLarge",
   "value.unsupportedType",

@@ -2,6 +2,7 @@ import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { keyValueBytes } from "../format/binding";
+import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
 import { relate, resolvePath } from "../expressions/field-relation";
 import { parseProjectionExpression } from "../expressions/parser";
@@ -220,6 +221,16 @@ export async function planRequest(
   }
   if (!involved) return undefined;
   await cipher.encryptItems(jobs, targets);
+  for (const job of jobs) {
+    const size = itemSize(job.item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new EncryptionError(
+        "item.tooLarge",
+        `An item for ${job.table.name} is ${size} bytes once encrypted, over DynamoDB's ${MAX_ITEM_BYTES}-byte limit. Nothing was sent.`,
+        { table: job.table.name },
+      );
+    }
+  }
   return plan;
 }
 

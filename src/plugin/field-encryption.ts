@@ -19,6 +19,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
 import { bodyBytes, containsAny, parseJsonBody, readResponseBody } from "./http-body";
+import { redactor } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
@@ -66,47 +67,75 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
   const resolved = resolveConfig(config);
   const cipher = new ItemCipher(resolved);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
+  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])));
 
+  const encryptRequest = async (
+    next: SerializeHandler<object, MetadataBearer>,
+    context: HandlerExecutionContext,
+    args: SerializeHandlerArguments<object>,
+    request: HttpMessageLike,
+    bytes: Buffer,
+  ) => {
+    const target = header(request.headers, "x-amz-target") ?? "";
+    const operation = target.startsWith(TARGET_PREFIX)
+      ? target.slice(TARGET_PREFIX.length)
+      : target;
+    // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
+    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
+    logging.dynamoDbDocumentClientOptions = {
+      ...logging.dynamoDbDocumentClientOptions,
+      overrideInputFilterSensitiveLog: redact,
+      overrideOutputFilterSensitiveLog: redact,
+    };
+    const body = parseJsonBody(bytes, "request.malformed");
+    const plan = await planRequest(resolved, cipher, operation, body);
+    if (plan) {
+      request.body = JSON.stringify(body);
+      plans.set(context, plan);
+    }
+    return next(args);
+  };
+
+  // Not async on the pass-through path: each async layer in the SDK's stack costs a few microseconds.
   const requestMiddleware: SerializeMiddleware<object, MetadataBearer> =
     (next: SerializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
-    async (args: SerializeHandlerArguments<object>) => {
+    (args: SerializeHandlerArguments<object>) => {
       plans.delete(context);
       const request = args.request as HttpMessageLike | undefined;
       const bytes = request ? bodyBytes(request.body) : undefined;
       // Requests that name no configured table pass through untouched, without being parsed.
       if (!request || !bytes || !containsAny(bytes, resolved.tableNameBytes)) return next(args);
-      const target = header(request.headers, "x-amz-target") ?? "";
-      const operation = target.startsWith(TARGET_PREFIX)
-        ? target.slice(TARGET_PREFIX.length)
-        : target;
-      const body = parseJsonBody(bytes, "request.malformed");
-      const plan = await planRequest(resolved, cipher, operation, body);
-      if (plan) {
-        request.body = new TextEncoder().encode(JSON.stringify(body));
-        plans.set(context, plan);
-      }
-      return next(args);
+      return encryptRequest(next, context, args, request, bytes);
     };
+
+  const decryptResponse = async (
+    next: DeserializeHandler<object, MetadataBearer>,
+    args: DeserializeHandlerArguments<object>,
+    plan: RequestPlan,
+  ) => {
+    const result = await next(args);
+    const response = result.response as HttpMessageLike | undefined;
+    if (!response) return result;
+    const bytes = await readResponseBody(response.body);
+    response.body = bytes;
+    if (bytes.length === 0) return result;
+    const body = parseJsonBody(bytes, "response.malformed");
+    const isError = (response.statusCode ?? 200) >= 300;
+    if (await applyResponse(cipher, plan, body, isError)) {
+      response.body = Buffer.from(JSON.stringify(body), "utf8");
+      // The checksum covered the stored form; the body now holds the decrypted one.
+      deleteHeader(response.headers, "x-amz-crc32");
+      deleteHeader(response.headers, "content-length");
+    }
+    return result;
+  };
 
   const responseMiddleware: DeserializeMiddleware<object, MetadataBearer> =
     (next: DeserializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
-    async (args: DeserializeHandlerArguments<object>) => {
-      const result = await next(args);
+    (args: DeserializeHandlerArguments<object>) => {
+      // The request side, which ran first, left a plan when the request involved a configured table.
       const plan = plans.get(context);
-      const response = result.response as HttpMessageLike | undefined;
-      if (!plan || !response) return result;
-      const bytes = await readResponseBody(response.body);
-      response.body = bytes;
-      if (bytes.length === 0) return result;
-      const body = parseJsonBody(bytes, "response.malformed");
-      const isError = (response.statusCode ?? 200) >= 300;
-      if (await applyResponse(cipher, plan, body, isError)) {
-        response.body = Buffer.from(JSON.stringify(body), "utf8");
-        // The checksum covered the stored form; the body now holds the decrypted one.
-        deleteHeader(response.headers, "x-amz-crc32");
-        deleteHeader(response.headers, "content-length");
-      }
-      return result;
+      return plan ? decryptResponse(next, args, plan) : next(args);
     };
 
   const misregistered =
