@@ -34,13 +34,13 @@ const client = new DynamoDBClient({
     httpHandlerConfigs: () => ({}),
   } as never,
 });
-// maxEntries 50 and a new context per item make the cache evict all the time: it must stay bounded.
+// maxUses 100 makes a new data key every 100 writes and maxEntries 4 bounds the cache: keys are evicted all the time, and memory must stay flat.
 client.middlewareStack.use(
   fieldEncryption({
     keyId: "k",
     keyProvider: new LocalKeyProvider({ keys: { k: randomBytes(32) } }),
-    cache: { maxEntries: 50 },
-    tables: { T: { partitionKey: "pk", fields: { ssn: {} } } },
+    cache: { maxEntries: 4, maxUses: 100 },
+    tables: { Things: { partitionKey: "pk", fields: { ssn: {} } } },
   }),
 );
 const doc = DynamoDBDocumentClient.from(client);
@@ -51,9 +51,9 @@ async function main(): Promise<void> {
   for (let i = 1; i <= total; i++) {
     if (i % 2)
       await doc.send(
-        new PutCommand({ TableName: "T", Item: { pk: `p${i % 1000}`, ssn: `ssn-${i}` } }),
+        new PutCommand({ TableName: "Things", Item: { pk: `p${i % 1000}`, ssn: `ssn-${i}` } }),
       );
-    else await doc.send(new GetCommand({ TableName: "T", Key: { pk: `p${(i - 1) % 1000}` } }));
+    else await doc.send(new GetCommand({ TableName: "Things", Key: { pk: `p${(i - 1) % 1000}` } }));
     if (i === total / 10 || i === total) {
       gc();
       heap[i] = process.memoryUsage().heapUsed;
