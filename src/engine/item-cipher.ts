@@ -73,6 +73,28 @@ function directContext(p: Pending): EncryptionContext {
   };
 }
 
+/**
+ * On write, a value where the path needs a map or list (say `card` is a string
+ * while `card.number` is encrypted) may hold the secret itself: refuse it.
+ */
+export function shapeMismatch(table: ResolvedTable, field: ResolvedField, offset = 0) {
+  return (walkDepth: number, value: unknown): never => {
+    const depth = walkDepth + offset;
+    const at = field.segments
+      .slice(0, depth)
+      .map((s, i) => (s.kind === "each" ? "[]" : i === 0 ? s.name : `.${s.name}`))
+      .join("");
+    const next = field.segments[depth]!;
+    const type =
+      typeof value === "object" && value !== null ? (Object.keys(value)[0] ?? "?") : typeof value;
+    throw new EncryptionError(
+      "value.unsupportedType",
+      `"${field.path}" is encrypted, but "${at}" holds ${type} where a ${next.kind === "each" ? "list (L)" : "map (M)"} is needed; it would be stored unencrypted. Nothing was sent.`,
+      { table: table.name, field: field.path },
+    );
+  };
+}
+
 function setSlot(slot: FieldSlot, value: unknown): void {
   (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
 }
@@ -155,7 +177,7 @@ export class ItemCipher {
       let key: BindingKey | undefined;
       for (const field of table.fields) {
         slots.length = 0;
-        forEachSlot(item, field.segments, collectSlot);
+        forEachSlot(item, field.segments, collectSlot, shapeMismatch(table, field));
         if (slots.length === 0) continue;
         key ??= itemKey(table, item, job.key, { table: table.name });
         for (const slot of slots) this.collectEncrypt(table, field, slot, key, pending);

@@ -202,7 +202,8 @@ export async function planRequest(
   for (const scope of spec.request) {
     walk(body, scope.path, (value, context) => {
       if (!isObject(value)) return;
-      const tableName = scope.table === "mapKey" ? context.mapKey : tableNameOf(value.TableName);
+      // Batch operations key RequestItems by table name or table ARN.
+      const tableName = tableNameOf(scope.table === "mapKey" ? context.mapKey : value.TableName);
       if (tableName === undefined) return;
       const table = config.tables.get(tableName);
       const key =
@@ -213,7 +214,10 @@ export async function planRequest(
       if (scope.path.length === 0) plan.single = instance;
       if (context.index !== undefined && scope.path[0] === "TransactItems")
         plan.byIndex.set(context.index, instance);
-      if (scope.table === "mapKey") plan.byTable.set(tableName, instance);
+      if (scope.table === "mapKey") {
+        plan.byTable.set(tableName, instance);
+        plan.byTable.set(context.mapKey!, instance);
+      }
       if (!table) return;
       involved = true;
       applyScope(scope, table, value, instance, plan, jobs, targets);

@@ -2,6 +2,7 @@ import type { ItemCipher, ItemJob } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { isObject, type WireItem } from "../format/wire";
 import { keyIdentity, type RequestPlan, type ScopeInstance } from "./request-plan";
+import { tableNameOf } from "./table-name";
 import { walk } from "./walk";
 
 function errorName(body: Record<string, unknown>): string | undefined {
@@ -33,7 +34,8 @@ export async function applyResponse(
         site.table === "scope"
           ? plan.single
           : site.table === "mapKey"
-            ? plan.byTable.get(context.mapKey ?? "")
+            ? (plan.byTable.get(context.mapKey ?? "") ??
+              plan.byTable.get(tableNameOf(context.mapKey) ?? ""))
             : plan.byIndex.get(context.index ?? -1);
       if (!instance?.table) return;
       jobs.push({ table: instance.table, item: item as WireItem, key: instance.key, instance });
@@ -54,7 +56,8 @@ export async function applyResponse(
 function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown>): boolean {
   let changed = false;
   walk(body, ["UnprocessedItems", "*", "[]"], (entry, context, holder, prop) => {
-    const instance = plan.byTable.get(context.mapKey ?? "");
+    const instance =
+      plan.byTable.get(context.mapKey ?? "") ?? plan.byTable.get(tableNameOf(context.mapKey) ?? "");
     if (!instance?.table || !isObject(entry) || !isObject(entry.PutRequest)) return;
     const item = entry.PutRequest.Item;
     const identity = isObject(item) ? keyIdentity(instance.table, item) : undefined;
@@ -76,7 +79,7 @@ function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown
 function restoreUnprocessedKeys(plan: RequestPlan, body: Record<string, unknown>): boolean {
   let changed = false;
   walk(body, ["UnprocessedKeys", "*"], (entry, context) => {
-    const original = plan.originalProjections.get(context.mapKey ?? "");
+    const original = plan.originalProjections.get(tableNameOf(context.mapKey) ?? "");
     if (!original || !isObject(entry)) return;
     for (const prop of ["ProjectionExpression", "ExpressionAttributeNames", "AttributesToGet"]) {
       if (original[prop] === undefined) delete entry[prop];

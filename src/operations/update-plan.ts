@@ -1,6 +1,6 @@
 import type { PathSegment } from "../config/field-path";
 import type { ResolvedTable } from "../config/resolved-config";
-import type { BindingKey, ValueTarget } from "../engine/item-cipher";
+import { type BindingKey, shapeMismatch, type ValueTarget } from "../engine/item-cipher";
 import { forEachSlot } from "../engine/field-locator";
 import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
@@ -45,6 +45,7 @@ function targetsIn(
           key: key(),
         });
       },
+      shapeMismatch(table, field, field.segments.length - remaining.length - 1),
     );
   }
 }

@@ -1,7 +1,7 @@
 import type { PathSegment } from "../config/field-path";
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import { forEachSlot } from "../engine/field-locator";
-import type { BindingKey, ValueTarget } from "../engine/item-cipher";
+import { type BindingKey, shapeMismatch, type ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
 import type { WireItem, WireValue } from "../format/wire";
@@ -206,6 +206,7 @@ class StatementPlanner {
           { v: this.params[expr.index] } as WireItem,
           [{ kind: "attr", name: "v" }, ...remaining],
           (slot) => this.targets.push({ table, field, slot, key: this.bindingKey() }),
+          shapeMismatch(table, field, depth - 1),
         );
       }
       return;

@@ -1,6 +1,14 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutItemCommand, DescribeTableCommand, CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { SAMPLE, SAMPLE_SECRETS, setup, usersConfig } from "../support/plugin-setup";
@@ -161,5 +169,75 @@ describe("registration", () => {
       }),
     );
     expect(fake.last().body.Item.ssn.S).toMatch(/^ENC:/);
+  });
+});
+
+describe("values whose shape hides a configured field", () => {
+  it.each([
+    ["a string where the map holding the field should be", { card: "4111111111111111" }],
+    ["a list where a map should be", { card: ["4111111111111111"] }],
+    ["a set where the list of maps should be", { addresses: new Set(["94107"]) }],
+    ["strings inside the list where maps should be", { addresses: ["94107"] }],
+  ])("refuses %s on write (it would be stored unencrypted)", async (_, extra) => {
+    const { fake, doc } = setup();
+    const error = await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { pk: "a", sk: "b", ...extra } })),
+      fake,
+      "value.unsupportedType",
+    );
+    expect(error.field).toMatch(/card\.number|addresses\[\]\.zip/);
+  });
+
+  it("refuses the same through an update, and lets NULL and absent values through", async () => {
+    const { fake, doc } = setup();
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "a", sk: "b" },
+          UpdateExpression: "SET card = :c",
+          ExpressionAttributeValues: { ":c": "4111111111111111" },
+        }),
+      ),
+      fake,
+      "value.unsupportedType",
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { pk: "a", sk: "b", card: null, addresses: [null, { city: "x" }] },
+      }),
+    );
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("batch operations keyed by table ARN", () => {
+  const arn = "arn:aws:dynamodb:us-east-1:111122223333:table/Users";
+
+  it("BatchWriteItem keyed by the table ARN is encrypted", async () => {
+    const { fake, doc } = setup();
+    await doc.send(
+      new BatchWriteCommand({ RequestItems: { [arn]: [{ PutRequest: { Item: SAMPLE } }] } }),
+    );
+    const wire = fake.last("BatchWriteItem").body.RequestItems[arn][0].PutRequest.Item;
+    expect(wire.ssn.S).toMatch(/^ENC:/);
+    expect(JSON.stringify(wire)).not.toContain(SAMPLE.ssn);
+  });
+
+  it("BatchGetItem keyed by the table ARN is decrypted", async () => {
+    const { fake, doc } = setup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
+    const stored = fake.stored("Users", { pk: { S: SAMPLE.pk }, sk: { S: SAMPLE.sk } });
+    fake.override = (request) =>
+      request.operation === "BatchGetItem"
+        ? { status: 200, body: { Responses: { [arn]: [stored] }, UnprocessedKeys: {} } }
+        : undefined;
+    const out = await doc.send(
+      new BatchGetCommand({
+        RequestItems: { [arn]: { Keys: [{ pk: SAMPLE.pk, sk: SAMPLE.sk }] } },
+      }),
+    );
+    expect(out.Responses![arn]).toEqual([SAMPLE]);
   });
 });
