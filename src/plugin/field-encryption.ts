@@ -103,8 +103,17 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
       plans.delete(context);
       const request = args.request as HttpMessageLike | undefined;
       const bytes = request ? bodyBytes(request.body) : undefined;
+      // Precondition: the serialized body is readable; otherwise the plugin could not tell whether it holds a configured field.
+      if (!request || !bytes) {
+        return Promise.reject(
+          new EncryptionError(
+            "request.malformed",
+            "The serialized DynamoDB request has no body the plugin can read, so it cannot be checked. Nothing was sent.",
+          ),
+        );
+      }
       // Requests that name no configured table pass through untouched, without being parsed.
-      if (!request || !bytes || !containsAny(bytes, resolved.tableNameBytes)) return next(args);
+      if (!containsAny(bytes, resolved.tableNameBytes)) return next(args);
       return encryptRequest(next, context, args, request, bytes);
     };
 

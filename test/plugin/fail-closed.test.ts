@@ -241,3 +241,26 @@ describe("batch operations keyed by table ARN", () => {
     expect(out.Responses![arn]).toEqual([SAMPLE]);
   });
 });
+
+describe("a request body the plugin cannot read", () => {
+  it("is refused with request.malformed rather than passed through", async () => {
+    const { fake, client } = setup();
+    client.middlewareStack.addRelativeTo(
+      (next: any) => (args: any) => {
+        args.request.body = { unexpected: "body type" };
+        return next(args);
+      },
+      { relation: "before", toMiddleware: REQUEST_MIDDLEWARE_NAME, name: "oddBody" },
+    );
+    await expectRefused(
+      client.send(
+        new PutItemCommand({
+          TableName: "Users",
+          Item: { pk: { S: "a" }, sk: { S: "b" }, ssn: { S: "123-45-6789" } },
+        }),
+      ),
+      fake,
+      "request.malformed",
+    );
+  });
+});
