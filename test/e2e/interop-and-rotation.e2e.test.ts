@@ -170,6 +170,25 @@ describe("least privilege for both schemes and all three modes", () => {
       );
     expect(kms.calls("Encrypt")).toBe(5);
     expect(kms.calls("GenerateDataKey")).toBe(0);
+    // The same ciphertext twice in one response (list elements share the field's binding): one Decrypt.
+    const lists = clients(kms, {
+      keyId: "alias/app-data",
+      tables: { [table]: { partitionKey: "pk", fields: { "codes[]": { scheme: "kms" } } } },
+    });
+    await lists.doc.send(new PutCommand({ TableName: table, Item: { pk: "dup", codes: ["one"] } }));
+    const code = (await plain.send(new GetItemCommand({ TableName: table, Key: { pk: S("dup") } })))
+      .Item!.codes!.L![0]!;
+    await plain.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { pk: S("dup"), codes: { L: [code, code, code] } },
+      }),
+    );
+    kms.resetCalls();
+    expect(
+      (await lists.doc.send(new GetCommand({ TableName: table, Key: { pk: "dup" } }))).Item!.codes,
+    ).toEqual(["one", "one", "one"]);
+    expect(kms.calls("Decrypt")).toBe(1);
   });
 });
 
