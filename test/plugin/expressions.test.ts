@@ -13,29 +13,19 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { EncryptionError } from "../../src";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
-import { SAMPLE, SAMPLE_SECRETS, setup, usersConfig } from "../support/plugin-setup";
+import { expectRefused } from "../support/refused";
+import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
 
 const KEY = { pk: SAMPLE.pk, sk: SAMPLE.sk };
 const WIRE_KEY = { pk: { S: SAMPLE.pk }, sk: { S: SAMPLE.sk } };
 const SLOT = JSON.stringify([WIRE_KEY.pk, WIRE_KEY.sk]);
 
-async function refused(
+const refused = (
   promise: Promise<unknown>,
   fake: FakeDynamoDB,
   code = "expression.unsupportedOnEncrypted",
-): Promise<EncryptionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EncryptionError);
-  expect((error as EncryptionError).code).toBe(code);
-  expect(fake.requests).toHaveLength(0);
-  for (const secret of SAMPLE_SECRETS) expect((error as Error).message).not.toContain(secret);
-  return error as EncryptionError;
-}
+) => expectRefused(promise, fake, code);
 
 /** Reads `stored` back through the plugin as if DynamoDB had applied the update, proving the value is bound to this item and field. */
 async function readBack(

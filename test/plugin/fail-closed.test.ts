@@ -9,25 +9,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
+import { REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
-import { SAMPLE, SAMPLE_SECRETS, setup, usersConfig } from "../support/plugin-setup";
-
-async function expectRefused(
-  promise: Promise<unknown>,
-  fake: FakeDynamoDB,
-  code: string,
-): Promise<EncryptionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EncryptionError);
-  expect((error as EncryptionError).code).toBe(code);
-  expect(fake.requests).toHaveLength(0);
-  for (const secret of SAMPLE_SECRETS) expect((error as Error).message).not.toContain(secret);
-  return error as EncryptionError;
-}
+import { expectRefused } from "../support/refused";
+import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
 
 describe("requests the plugin cannot prove safe are refused with nothing sent", () => {
   it("an operation the plugin does not know, naming a configured table", async () => {

@@ -5,29 +5,19 @@ import {
   GetItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { ExecuteStatementCommand as DocExecuteStatementCommand } from "@aws-sdk/lib-dynamodb";
-import { EncryptionError } from "../../src";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
-import { SAMPLE_SECRETS, setup } from "../support/plugin-setup";
+import { expectRefused } from "../support/refused";
+import { setup } from "../support/plugin-setup";
 
 const S = (v: string) => ({ S: v });
 const WIRE_KEY = { pk: S("u"), sk: S("s") };
 const SLOT = JSON.stringify([WIRE_KEY.pk, WIRE_KEY.sk]);
 
-async function refused(
+const refused = (
   promise: Promise<unknown>,
   fake: FakeDynamoDB,
   code = "expression.unsupportedOnEncrypted",
-): Promise<EncryptionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EncryptionError);
-  expect((error as EncryptionError).code).toBe(code);
-  expect(fake.requests).toHaveLength(0);
-  for (const secret of SAMPLE_SECRETS) expect((error as Error).message).not.toContain(secret);
-  return error as EncryptionError;
-}
+) => expectRefused(promise, fake, code);
 
 /** Reads `stored` back through the plugin as if DynamoDB had stored it, proving each value is bound to this item and field. */
 async function readBack(ctx: ReturnType<typeof setup>, stored: Record<string, unknown>) {
