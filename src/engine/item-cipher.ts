@@ -366,12 +366,11 @@ export class ItemCipher {
         try {
           if (p.stored.format === "kms") {
             const blob = p.stored.blob;
-            plainValues.set(
-              p.callKey,
-              Buffer.from(
-                await this.timed("decrypt", () => this.provider.decrypt!(blob, directContext(p))),
-              ),
+            const plaintext = await this.timed("decrypt", () =>
+              this.provider.decrypt!(blob, directContext(p)),
             );
+            plainValues.set(p.callKey, Buffer.from(plaintext));
+            plaintext.fill(0);
           } else {
             const wrapped =
               p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
@@ -385,8 +384,12 @@ export class ItemCipher {
           throw withLocation(error, p);
         }
       });
-    const values: WireValue[] = pending.map((p) => this.open(p, dataKeys, plainValues));
-    for (const plaintext of plainValues.values()) plaintext.fill(0);
+    let values: WireValue[];
+    try {
+      values = pending.map((p) => this.open(p, dataKeys, plainValues));
+    } finally {
+      for (const plaintext of plainValues.values()) plaintext.fill(0);
+    }
     pending.forEach((p, i) => setSlot(p.slot, values[i]!));
   }
 
