@@ -15,7 +15,7 @@ import { DataKeyCache, type UsableDataKey } from "../keys/data-key-cache";
 import type { DataKey, KeyProvider } from "../keys/key-provider";
 import { canonicalContext } from "../util/canonical-context";
 import { mapLimit } from "../util/map-limit";
-import { type FieldSlot, forEachSlot } from "./field-locator";
+import { type FieldSlot, forEachSlot, type ShapeMismatch } from "./field-locator";
 
 /** The key attributes a value is bound to. */
 export type BindingKey = ReturnType<typeof itemKey>;
@@ -121,6 +121,8 @@ export class ItemCipher {
   private readonly provider: KeyProvider;
   /** Associated-data parts that depend only on the field, computed once. */
   private readonly aad = new WeakMap<ResolvedField, AadParts>();
+  /** The write-side shape check of each field, made once rather than per item. */
+  private readonly mismatch = new WeakMap<ResolvedField, ShapeMismatch>();
 
   constructor(private readonly config: ResolvedConfig) {
     this.provider = config.provider;
@@ -177,7 +179,9 @@ export class ItemCipher {
       let key: BindingKey | undefined;
       for (const field of table.fields) {
         slots.length = 0;
-        forEachSlot(item, field.segments, collectSlot, shapeMismatch(table, field));
+        let mismatch = this.mismatch.get(field);
+        if (!mismatch) this.mismatch.set(field, (mismatch = shapeMismatch(table, field)));
+        forEachSlot(item, field.segments, collectSlot, mismatch);
         if (slots.length === 0) continue;
         key ??= itemKey(table, item, job.key, { table: table.name });
         for (const slot of slots) this.collectEncrypt(table, field, slot, key, pending);

@@ -59,3 +59,9 @@ export function relate(path: DocumentPath, fields: readonly ResolvedField[]): Fi
 export function pathText(path: DocumentPath): string {
   return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
 }
+
+/** The encrypted field a path is, is inside, or (the first one) holds; undefined when it touches none. */
+export function encryptedFieldOf(relation: FieldRelation): ResolvedField | undefined {
+  if (relation.kind === "none") return undefined;
+  return relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+}

@@ -2,16 +2,19 @@ import type { ResolvedTable } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
 import { isObject } from "../format/wire";
 import type { ConditionNode, OperandNode } from "../expressions/ast";
-import { type FieldRelation, pathText, relate, resolvePath } from "../expressions/field-relation";
+import {
+  encryptedFieldOf,
+  type FieldRelation,
+  pathText,
+  relate,
+  resolvePath,
+} from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
 
-const BLIND_INDEX_HINT =
+export const BLIND_INDEX_HINT =
   "Ciphertext is randomised, so comparisons on it cannot work. Blind indexes, which allow equality lookups on encrypted fields, are not yet available.";
 
-function fieldOf(relation: FieldRelation): string | undefined {
-  if (relation.kind === "none") return undefined;
-  return relation.kind === "ancestor" ? relation.below[0]!.field.path : relation.field.path;
-}
+const fieldOf = (relation: FieldRelation) => encryptedFieldOf(relation)?.path;
 
 function refuse(table: ResolvedTable, what: string, field: string): EncryptionError {
   return new EncryptionError(

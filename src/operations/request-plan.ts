@@ -17,7 +17,7 @@ import {
   type RequestScope,
 } from "./operation-map";
 import { planStatement } from "../partiql/statement-plan";
-import { tableNameOf } from "./table-name";
+import { mentionedTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
 
 /** One object of a request that belongs to a table (the root of a PutItem, one `TransactItems[i].Put`, …). */
@@ -165,10 +165,6 @@ async function planPartiql(
   return plan;
 }
 
-function mentionsTable(config: ResolvedConfig, text: string): string | undefined {
-  return [...config.tables.keys()].find((name) => text.includes(name));
-}
-
 /**
  * Plans and applies the request side: checks every scope of a configured
  * table, adds key attributes to projections, and encrypts every item, all on
@@ -190,7 +186,7 @@ export async function planRequest(
     throw new EncryptionError(
       "operation.unknown",
       `The plugin does not know the DynamoDB operation ${operation}, and the request names a table with encrypted fields. Nothing was sent.`,
-      { table: mentionsTable(config, JSON.stringify(body)) },
+      { table: mentionedTable(config.tables.keys(), JSON.stringify(body)) },
     );
   }
 

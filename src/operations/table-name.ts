@@ -8,3 +8,9 @@ export function tableNameOf(value: unknown): string | undefined {
   const slash = rest.indexOf("/");
   return slash < 0 ? rest : rest.slice(0, slash);
 }
+
+/** The first configured table name that occurs in `text` (a statement, or a body being reported on). */
+export function mentionedTable(tableNames: Iterable<string>, text: string): string | undefined {
+  for (const name of tableNames) if (text.includes(name)) return name;
+  return undefined;
+}

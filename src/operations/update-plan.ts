@@ -6,7 +6,13 @@ import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
 import { isObject, type WireItem } from "../format/wire";
 import type { OperandNode, ValueNode } from "../expressions/ast";
-import { type DocumentPath, pathText, relate, resolvePath } from "../expressions/field-relation";
+import {
+  type DocumentPath,
+  encryptedFieldOf,
+  pathText,
+  relate,
+  resolvePath,
+} from "../expressions/field-relation";
 import { tokenize } from "../expressions/lexer";
 import { parseUpdateExpression } from "../expressions/parser";
 
@@ -50,6 +56,13 @@ function targetsIn(
   }
 }
 
+/** The item key the request's `Key` gives, computed on first use: updates bind values through it. */
+function requestKey(table: ResolvedTable, scope: Record<string, unknown>): () => BindingKey {
+  let key: BindingKey | undefined;
+  const given = isObject(scope.Key) ? (scope.Key as WireItem) : undefined;
+  return () => (key ??= itemKey(table, {}, given, { table: table.name }));
+}
+
 /** Every `:value` name an expression uses. */
 function valueNames(expression: unknown): Set<string> {
   if (typeof expression !== "string") return new Set();
@@ -87,18 +100,14 @@ export function planUpdateExpression(
     : {};
   const rewrites: { start: number; end: number; text: string }[] = [];
   const replaced = new Set<string>();
-  let key: BindingKey | undefined;
-  const keyOf = () =>
-    (key ??= itemKey(table, {}, isObject(scope.Key) ? (scope.Key as WireItem) : undefined, {
-      table: table.name,
-    }));
+  const keyOf = requestKey(table, scope);
 
   const readsEncrypted = (operand: OperandNode, action: string): void => {
     if (operand.kind === "path") {
       const path = resolvePath(operand, names);
       const relation = relate(path, table.fields);
       if (relation.kind !== "none") {
-        const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+        const field = encryptedFieldOf(relation)!;
         throw refuse(
           table,
           `${action} reads ${pathText(path)}, which holds the encrypted field "${field.path}"; its ciphertext is bound to where it is stored, so it cannot be copied or computed with.`,
@@ -138,7 +147,7 @@ export function planUpdateExpression(
     }
     if (action.kind === "ADD" || action.kind === "DELETE") {
       if (relation.kind !== "none") {
-        const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+        const field = encryptedFieldOf(relation)!;
         throw refuse(
           table,
           `${action.kind} ${where} cannot change the encrypted field "${field.path}": ADD and DELETE compute on the stored value, which is ciphertext. Read, change and SET the value instead.`,
@@ -230,15 +239,11 @@ export function planAttributeUpdates(
 ): void {
   const updates = scope.AttributeUpdates;
   if (!isObject(updates)) return;
-  let key: BindingKey | undefined;
-  const keyOf = () =>
-    (key ??= itemKey(table, {}, isObject(scope.Key) ? (scope.Key as WireItem) : undefined, {
-      table: table.name,
-    }));
+  const keyOf = requestKey(table, scope);
   for (const [name, update] of Object.entries(updates)) {
     const relation = relate([name], table.fields);
     if (relation.kind === "none" || !isObject(update)) continue;
-    const field = relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
+    const field = encryptedFieldOf(relation)!;
     const action = update.Action ?? "PUT";
     if (action === "DELETE") {
       if (update.Value !== undefined)

@@ -5,7 +5,14 @@ import { type BindingKey, shapeMismatch, type ValueTarget } from "../engine/item
 import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
 import type { WireItem, WireValue } from "../format/wire";
-import { type FieldRelation, pathText, relate } from "../expressions/field-relation";
+import {
+  encryptedFieldOf,
+  type FieldRelation,
+  pathText,
+  relate,
+} from "../expressions/field-relation";
+import { BLIND_INDEX_HINT } from "../operations/condition-check";
+import { mentionedTable } from "../operations/table-name";
 import type { Condition, Expr, PathExpr, Statement } from "./ast";
 import { parseStatement } from "./parser";
 
@@ -16,9 +23,6 @@ export interface StatementScope {
   key: WireItem | undefined;
 }
 
-const HINT =
-  "Ciphertext is randomised, so comparisons on it cannot work. Blind indexes, which allow equality lookups on encrypted fields, are not yet available.";
-
 function refuse(table: ResolvedTable, message: string, field?: string): EncryptionError {
   return new EncryptionError("expression.unsupportedOnEncrypted", `${message} Nothing was sent.`, {
     table: table.name,
@@ -26,10 +30,7 @@ function refuse(table: ResolvedTable, message: string, field?: string): Encrypti
   });
 }
 
-function fieldOf(relation: FieldRelation): string | undefined {
-  if (relation.kind === "none") return undefined;
-  return relation.kind === "ancestor" ? relation.below[0]!.field.path : relation.field.path;
-}
+const fieldOf = (relation: FieldRelation) => encryptedFieldOf(relation)?.path;
 
 function tableOf(statement: Statement): string {
   switch (statement.kind) {
@@ -110,7 +111,7 @@ function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
       if (field)
         throw refuse(
           table,
-          `The WHERE clause compares ${pathText(expr.steps)}, which is or holds the encrypted field "${field}". ${HINT}`,
+          `The WHERE clause compares ${pathText(expr.steps)}, which is or holds the encrypted field "${field}". ${BLIND_INDEX_HINT}`,
           field,
         );
     } else if (expr.kind === "call" && expr.name === "size" && expr.args[0]?.kind === "path") {
@@ -118,7 +119,7 @@ function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
       if (relation.kind === "exact" || relation.kind === "inside")
         throw refuse(
           table,
-          `The WHERE clause takes size() of the encrypted field "${relation.field.path}". ${HINT}`,
+          `The WHERE clause takes size() of the encrypted field "${relation.field.path}". ${BLIND_INDEX_HINT}`,
           relation.field.path,
         );
     } else if (expr.kind === "call") expr.args.forEach(operand);
@@ -302,7 +303,7 @@ export function planStatement(
   targets: ValueTarget[],
 ): StatementScope | undefined {
   if (typeof text !== "string") return undefined;
-  const mentioned = [...config.tables.keys()].find((name) => text.includes(name));
+  const mentioned = mentionedTable(config.tables.keys(), text);
   if (mentioned === undefined) return undefined;
   let statement: Statement;
   try {

@@ -29,7 +29,7 @@ export function parseJsonBody(
   );
 }
 
-/** Reads a whole response body: a Node stream, a web stream, a Uint8Array or a string. */
+/** Reads a whole response body: a Node stream (or any async iterable), the SDK's stream mixin, a Uint8Array or a string. */
 export async function readResponseBody(body: unknown): Promise<Uint8Array> {
   if (body === undefined || body === null) return new Uint8Array();
   if (typeof body === "string") return Buffer.from(body, "utf8");
@@ -44,8 +44,8 @@ export async function readResponseBody(body: unknown): Promise<Uint8Array> {
     }
     return Buffer.concat(chunks);
   }
-  const web = body as { getReader?: unknown; transformToByteArray?: () => Promise<Uint8Array> };
-  if (typeof web.transformToByteArray === "function") return web.transformToByteArray();
+  const sdkStream = body as { transformToByteArray?: () => Promise<Uint8Array> };
+  if (typeof sdkStream.transformToByteArray === "function") return sdkStream.transformToByteArray();
   throw new EncryptionError(
     "response.malformed",
     "The DynamoDB response body is of a kind the plugin cannot read",
