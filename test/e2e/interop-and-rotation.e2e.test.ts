@@ -11,22 +11,18 @@ import {
   plainDynamoClient,
   uniqueTableName,
 } from "../support/dynamodb";
-import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { pluginClientPool } from "../support/e2e-setup";
 import { pydynoxDecrypt, pydynoxEncrypt, pydynoxParts } from "../support/pydynox-reference";
 
 const table = uniqueTableName("interop");
 let kms: KmsTestServer;
 let kmsClient: KMSClient;
 let plain: DynamoDBClient;
-const opened: PluginClients[] = [];
+const pool = pluginClientPool();
 const fields = { ssn: { context: { service: "billing" } } };
 const S = (v: string) => ({ S: v });
 
-function clients(...args: Parameters<typeof pluginClients>): PluginClients {
-  const c = pluginClients(...args);
-  opened.push(c);
-  return c;
-}
+const clients = pool.open;
 
 beforeAll(async () => {
   kms = await KmsTestServer.start();
@@ -37,7 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of opened) c.destroy();
+  pool.destroyAll();
   kmsClient.destroy();
   await deleteTable(plain, table);
   plain.destroy();

@@ -8,13 +8,13 @@ import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sd
 import type { FieldEncryptionConfig } from "../../src";
 import { KmsTestServer } from "../../src/testing";
 import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
-import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { pluginClientPool } from "../support/e2e-setup";
 
 const table = uniqueTableName("modes");
 const other = uniqueTableName("modes-other");
 let kms: KmsTestServer;
 let plain: DynamoDBClient;
-const opened: PluginClients[] = [];
+const pool = pluginClientPool();
 
 const fields = { ssn: {}, "card.number": {} };
 const config = (
@@ -27,11 +27,7 @@ const config = (
   tables: { [table]: { partitionKey: "pk", fields }, [other]: { partitionKey: "pk", fields } },
   ...extra,
 });
-function clients(...args: Parameters<typeof pluginClients>): PluginClients {
-  const c = pluginClients(...args);
-  opened.push(c);
-  return c;
-}
+const clients = pool.open;
 
 beforeAll(async () => {
   kms = await KmsTestServer.start();
@@ -44,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of opened) c.destroy();
+  pool.destroyAll();
   await deleteTable(plain, table);
   await deleteTable(plain, other);
   plain.destroy();

@@ -3,49 +3,20 @@ import {
   ExecuteStatementCommand,
   ExecuteTransactionCommand,
   GetItemCommand,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import {
   ExecuteStatementCommand as DocExecuteStatementCommand,
   GetCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { KmsTestServer } from "../../src/testing";
-import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
-import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { useEncryptedTable } from "../support/e2e-setup";
 
-const table = uniqueTableName("partiql");
-let kms: KmsTestServer;
-let plain: DynamoDBClient;
-let app: PluginClients;
+const env = useEncryptedTable("partiql", { ssn: {}, "card.number": {}, "addresses[].zip": {} });
+const table = env.table;
 const S = (v: string) => ({ S: v });
-
-beforeAll(async () => {
-  kms = await KmsTestServer.start();
-  kms.createKey({ alias: "alias/app-data" });
-  plain = plainDynamoClient();
-  await createTable(plain, table, { partitionKey: "pk", sortKey: "sk" });
-  app = pluginClients(kms, {
-    keyId: "alias/app-data",
-    tables: {
-      [table]: {
-        partitionKey: "pk",
-        sortKey: "sk",
-        fields: { ssn: {}, "card.number": {}, "addresses[].zip": {} },
-      },
-    },
-  });
-});
-
-afterAll(async () => {
-  app.destroy();
-  await deleteTable(plain, table);
-  plain.destroy();
-  await kms.stop();
-});
 
 async function stored(pk: string) {
   return (
-    await plain.send(new GetItemCommand({ TableName: table, Key: { pk: S(pk), sk: S("s") } }))
+    await env.plain.send(new GetItemCommand({ TableName: table, Key: { pk: S(pk), sk: S("s") } }))
   ).Item!;
 }
 
@@ -58,7 +29,7 @@ function expectEncrypted(item: Record<string, any>) {
 
 describe("PartiQL on DynamoDB Local", () => {
   it("INSERT stores the encrypted fields encrypted; SELECT and GetItem read them back", async () => {
-    await app.client.send(
+    await env.app.client.send(
       new ExecuteStatementCommand({
         // DynamoDB accepts ? only as a whole attribute value, so nested fields travel inside map and list parameters.
         Statement: `INSERT INTO "${table}" VALUE {'pk': ?, 'sk': 's', 'ssn': ?, 'card': ?, 'addresses': ?}`,
@@ -71,7 +42,7 @@ describe("PartiQL on DynamoDB Local", () => {
       }),
     );
     expectEncrypted(await stored("ins"));
-    const selected = await app.client.send(
+    const selected = await env.app.client.send(
       new ExecuteStatementCommand({
         Statement: `SELECT * FROM "${table}" WHERE pk = ?`,
         Parameters: [S("ins")],
@@ -87,7 +58,7 @@ describe("PartiQL on DynamoDB Local", () => {
       },
     ]);
     const item = (
-      await app.doc.send(new GetCommand({ TableName: table, Key: { pk: "ins", sk: "s" } }))
+      await env.app.doc.send(new GetCommand({ TableName: table, Key: { pk: "ins", sk: "s" } }))
     ).Item;
     expect(item).toMatchObject({
       ssn: "123-45-6789",
@@ -97,20 +68,20 @@ describe("PartiQL on DynamoDB Local", () => {
   });
 
   it("UPDATE ... SET ssn = ? stores it encrypted, and SELECT of the field with the key pinned decrypts it", async () => {
-    await app.doc.send(
+    await env.app.doc.send(
       new DocExecuteStatementCommand({
         Statement: `INSERT INTO "${table}" VALUE {'pk': 'upd', 'sk': 's', 'card': ?, 'addresses': ?, 'ssn': ?}`,
         Parameters: [{ number: "4111" }, [{ zip: "94107" }], "123-45-6789"],
       }),
     );
-    await app.doc.send(
+    await env.app.doc.send(
       new DocExecuteStatementCommand({
         Statement: `UPDATE "${table}" SET ssn = ? WHERE pk = ? AND sk = 's'`,
         Parameters: ["555-55-5555", "upd"],
       }),
     );
     expectEncrypted(await stored("upd"));
-    const out = await app.doc.send(
+    const out = await env.app.doc.send(
       new DocExecuteStatementCommand({
         Statement: `SELECT ssn FROM "${table}" WHERE pk = 'upd' AND sk = 's'`,
       }),
@@ -120,7 +91,7 @@ describe("PartiQL on DynamoDB Local", () => {
 
   it("a WHERE comparing an encrypted field is refused before reaching DynamoDB", async () => {
     await expect(
-      app.client.send(
+      env.app.client.send(
         new ExecuteStatementCommand({
           Statement: `SELECT * FROM "${table}" WHERE ssn = ?`,
           Parameters: [S("123-45-6789")],
@@ -132,7 +103,7 @@ describe("PartiQL on DynamoDB Local", () => {
   });
 
   it("BatchExecuteStatement and ExecuteTransaction", async () => {
-    await app.client.send(
+    await env.app.client.send(
       new ExecuteTransactionCommand({
         TransactStatements: [
           {
@@ -148,7 +119,7 @@ describe("PartiQL on DynamoDB Local", () => {
     );
     expectEncrypted(await stored("tx1"));
     expectEncrypted(await stored("tx2"));
-    const out = await app.client.send(
+    const out = await env.app.client.send(
       new BatchExecuteStatementCommand({
         Statements: [
           { Statement: `SELECT * FROM "${table}" WHERE pk = 'tx2' AND sk = 's'` },

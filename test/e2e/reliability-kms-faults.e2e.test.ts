@@ -13,12 +13,12 @@ import {
 import type { FieldEncryptionConfig } from "../../src";
 import { KmsTestServer } from "../../src/testing";
 import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
-import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { pluginClientPool, type PluginClients } from "../support/e2e-setup";
 
 const table = uniqueTableName("faults");
 let kms: KmsTestServer;
 let plain: DynamoDBClient;
-const opened: PluginClients[] = [];
+const pool = pluginClientPool();
 
 const config = (
   extra: Partial<FieldEncryptionConfig> = {},
@@ -33,9 +33,7 @@ const config = (
   ...extra,
 });
 function clients(extra: Partial<FieldEncryptionConfig> = {}, accessKeyId = "app"): PluginClients {
-  const c = pluginClients(kms, config(extra), accessKeyId);
-  opened.push(c);
-  return c;
+  return pool.open(kms, config(extra), accessKeyId);
 }
 async function count(): Promise<number> {
   return (await plain.send(new ScanCommand({ TableName: table, Select: "COUNT" }))).Count ?? 0;
@@ -55,7 +53,7 @@ beforeAll(async () => {
   await createTable(plain, table, { partitionKey: "pk" });
 });
 afterAll(async () => {
-  for (const c of opened) c.destroy();
+  pool.destroyAll();
   await deleteTable(plain, table);
   plain.destroy();
   await kms.stop();

@@ -1,13 +1,9 @@
-import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { KmsTestServer } from "../../src/testing";
-import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
-import { pluginClients, type PluginClients } from "../support/e2e-setup";
+import { useEncryptedTable } from "../support/e2e-setup";
 
-const table = uniqueTableName("updates");
-let kms: KmsTestServer;
-let plain: DynamoDBClient;
-let app: PluginClients;
+const env = useEncryptedTable("updates", { ssn: {}, "card.number": {}, "addresses[].zip": {} });
+const table = env.table;
 
 const BASE = {
   sk: "v",
@@ -18,40 +14,16 @@ const BASE = {
 };
 const SECRETS = /123-45-6789|4111|94107|30301|11111|111-11-1111/;
 
-beforeAll(async () => {
-  kms = await KmsTestServer.start();
-  kms.createKey({ alias: "alias/app-data" });
-  plain = plainDynamoClient();
-  await createTable(plain, table, { partitionKey: "pk", sortKey: "sk" });
-  app = pluginClients(kms, {
-    keyId: "alias/app-data",
-    tables: {
-      [table]: {
-        partitionKey: "pk",
-        sortKey: "sk",
-        fields: { ssn: {}, "card.number": {}, "addresses[].zip": {} },
-      },
-    },
-  });
-});
-
-afterAll(async () => {
-  app.destroy();
-  await deleteTable(plain, table);
-  plain.destroy();
-  await kms.stop();
-});
-
 async function stored(pk: string): Promise<Record<string, any>> {
   return (
-    await plain.send(
+    await env.plain.send(
       new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: "v" } } }),
     )
   ).Item!;
 }
 
 async function seed(pk: string) {
-  await app.doc.send(new PutCommand({ TableName: table, Item: { pk, ...BASE } }));
+  await env.app.doc.send(new PutCommand({ TableName: table, Item: { pk, ...BASE } }));
 }
 
 function expectNoPlaintext(item: Record<string, any>) {
@@ -108,7 +80,7 @@ describe("UpdateItem on DynamoDB Local", () => {
     async (UpdateExpression, names, values, expected) => {
       const pk = `u-${UpdateExpression}`;
       await seed(pk);
-      const out = await app.doc.send(
+      const out = await env.app.doc.send(
         new UpdateCommand({
           TableName: table,
           Key: { pk, sk: "v" },
@@ -127,14 +99,14 @@ describe("UpdateItem on DynamoDB Local", () => {
         if (v === undefined) delete (item as Record<string, unknown>)[k];
       expect(out.Attributes).toEqual(item);
       expect(
-        (await app.doc.send(new GetCommand({ TableName: table, Key: { pk, sk: "v" } }))).Item,
+        (await env.app.doc.send(new GetCommand({ TableName: table, Key: { pk, sk: "v" } }))).Item,
       ).toEqual(item);
     },
   );
 
   it("ReturnValues UPDATED_NEW and UPDATED_OLD come back decrypted", async () => {
     await seed("returns");
-    const newer = await app.doc.send(
+    const newer = await env.app.doc.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk: "returns", sk: "v" },
@@ -144,7 +116,7 @@ describe("UpdateItem on DynamoDB Local", () => {
       }),
     );
     expect(newer.Attributes).toEqual({ ssn: "222-22-2222" });
-    const older = await app.doc.send(
+    const older = await env.app.doc.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk: "returns", sk: "v" },
@@ -158,7 +130,7 @@ describe("UpdateItem on DynamoDB Local", () => {
 
   it("the low-level client, with a condition on an encrypted field's existence and legacy AttributeUpdates", async () => {
     await seed("low");
-    await app.client.send(
+    await env.app.client.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: { S: "low" }, sk: { S: "v" } },
@@ -168,7 +140,7 @@ describe("UpdateItem on DynamoDB Local", () => {
       }),
     );
     expectNoPlaintext(await stored("low"));
-    await app.client.send(
+    await env.app.client.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: { S: "low" }, sk: { S: "v" } },
@@ -177,7 +149,7 @@ describe("UpdateItem on DynamoDB Local", () => {
     );
     expectNoPlaintext(await stored("low"));
     const item = (
-      await app.doc.send(new GetCommand({ TableName: table, Key: { pk: "low", sk: "v" } }))
+      await env.app.doc.send(new GetCommand({ TableName: table, Key: { pk: "low", sk: "v" } }))
     ).Item!;
     expect(item).toMatchObject({ ssn: "123-45-6789", card: { number: "4111" } });
   });
@@ -185,7 +157,7 @@ describe("UpdateItem on DynamoDB Local", () => {
   it("a value set by an update is bound to its item: moved to another item it fails", async () => {
     await seed("bound-a");
     await seed("bound-b");
-    await app.doc.send(
+    await env.app.doc.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk: "bound-a", sk: "v" },
@@ -193,7 +165,7 @@ describe("UpdateItem on DynamoDB Local", () => {
         ExpressionAttributeValues: { ":v": "123-45-6789" },
       }),
     );
-    await plain.send(
+    await env.plain.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: { S: "bound-b" }, sk: { S: "v" } },
@@ -202,13 +174,13 @@ describe("UpdateItem on DynamoDB Local", () => {
       }),
     );
     await expect(
-      app.doc.send(new GetCommand({ TableName: table, Key: { pk: "bound-b", sk: "v" } })),
+      env.app.doc.send(new GetCommand({ TableName: table, Key: { pk: "bound-b", sk: "v" } })),
     ).rejects.toMatchObject({ code: "ciphertext.tampered" });
   });
 
   it("conditions: existence checks on encrypted fields run on DynamoDB; comparisons are refused and change nothing", async () => {
     await seed("cond");
-    await app.doc.send(
+    await env.app.doc.send(
       new PutCommand({
         TableName: table,
         Item: { pk: "cond", ...BASE, name: "Grace" },
@@ -218,7 +190,7 @@ describe("UpdateItem on DynamoDB Local", () => {
     );
     expect((await stored("cond")).name).toEqual({ S: "Grace" });
     await expect(
-      app.doc.send(
+      env.app.doc.send(
         new PutCommand({
           TableName: table,
           Item: { pk: "cond", ...BASE, name: "Other" },
@@ -244,7 +216,7 @@ describe("UpdateItem on DynamoDB Local", () => {
       }),
     ];
     for (const command of refusedWrites) {
-      await expect(app.doc.send(command as never)).rejects.toMatchObject({
+      await expect(env.app.doc.send(command as never)).rejects.toMatchObject({
         code: "expression.unsupportedOnEncrypted",
       });
     }
