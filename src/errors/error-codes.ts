@@ -12,8 +12,10 @@ export const ERROR_CODES = [
   "operation.unsupported",
   "operation.unknown",
   "expression.unsupportedOnEncrypted",
+  "expression.tooComplex",
   // Items and values.
   "item.keyMissing",
+  "item.keyInvalid",
   "item.tooLarge",
   "value.invalid",
   "value.tooLarge",
@@ -23,6 +25,7 @@ export const ERROR_CODES = [
   "ciphertext.unsupportedVersion",
   "ciphertext.tampered",
   "ciphertext.plaintextNotAllowed",
+  "ciphertext.formatNotAllowed",
   // Key providers and KMS.
   "kms.keyNotFound",
   "kms.accessDenied",
@@ -31,6 +34,7 @@ export const ERROR_CODES = [
   "kms.incorrectKey",
   "kms.throttled",
   "kms.failed",
+  "kms.tooManyCalls",
   "key.unknownLocalKey",
   // Wire bodies the plugin could not read.
   "request.malformed",
