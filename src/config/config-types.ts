@@ -1,9 +1,13 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { KeyProvider } from "../keys/key-provider";
+import type { EncryptionErrorCode } from "../errors/error-codes";
 import type { EncryptionMode } from "./encryption-mode";
 
 /** A KMS encryption context: string keys to string values. */
 export type EncryptionContext = Record<string, string>;
+
+/** The stored formats: this library's envelope, pydynox's envelope, and the direct KMS scheme. */
+export type StoredFormat = "native" | "pydynox" | "kms";
 
 /** Options that a field can set, and that a table or the whole config can default. */
 export interface FieldPolicy {
@@ -22,17 +26,38 @@ export interface FieldPolicy {
   context?: EncryptionContext;
   /**
    * Whether a stored value without the `ENC:` prefix is returned as legacy
-   * plaintext (the default, so existing data keeps working while it is
-   * migrated). `false` makes such a value an error, which detects plaintext
-   * written around the plugin.
+   * plaintext. Default `false`: anyone who can write the table but has no KMS
+   * access could otherwise plant values of any type that readers return as if
+   * they were genuine. Set it to `true` only while existing plaintext is being
+   * encrypted (see docs/migration rollout in README); every plaintext value
+   * read then emits an `onEvent` event `{ type: "plaintext" }`, so you can
+   * watch the count reach zero before turning it off again.
    */
   allowPlaintext?: boolean;
+  /**
+   * Stored formats this field reads besides the one it writes. By default a
+   * field accepts exactly what it writes (`native`, `pydynox`, or `kms` for
+   * the direct scheme), because pydynox's format binds nothing to the item or
+   * field and could be copied in from elsewhere. List `"pydynox"` while
+   * reading data pydynox wrote, or `"kms"` / `"native"` while moving between
+   * schemes. Any other format is refused with `ciphertext.formatNotAllowed`.
+   */
+  acceptFormats?: readonly StoredFormat[];
+  /**
+   * Retired KMS keys whose values this field still reads, never writes:
+   * key ARNs, key IDs, alias names or alias ARNs. Only the field's `keyId` and
+   * these may unwrap its values (KMS `Decrypt` is called with `KeyId`), so a
+   * value made under any other key the reader can use is refused with
+   * `kms.incorrectKey`. After moving `keyId` to a new key (or an alias to a
+   * new key), list the old one here until its values are re-encrypted.
+   */
+  decryptOnlyKeyIds?: readonly string[];
   /**
    * How values are encrypted. `envelope` (default): AES-256-GCM under a
    * cached data key, so thousands of values cost one KMS call. `kms`: one KMS
    * `Encrypt` per value and one `Decrypt` per stored value (at most 4,096
    * bytes each), for an IAM story where a WriteOnly service needs only
-   * `kms:Encrypt`. Either way, every format is read.
+   * `kms:Encrypt`. A field reads what it writes, plus `acceptFormats`.
    */
   scheme?: "envelope" | "kms";
   /**
@@ -40,7 +65,7 @@ export interface FieldPolicy {
    * table, item and field and keeps its DynamoDB type. `pydynox` writes
    * pydynox's format, for fields that pydynox services must read: strings
    * only, and nothing is bound, so a value can be copied to another item or
-   * field undetected. Both formats are always read.
+   * field undetected. A field reads what it writes, plus `acceptFormats`.
    */
   format?: "native" | "pydynox";
 }
@@ -75,7 +100,8 @@ export interface CacheOptions {
   /**
    * How many values one data key may encrypt before a new one is made. Bounds
    * the damage of a leaked data key and keeps AES-GCM's random nonces far from
-   * collision. Default 100000.
+   * collision. Default 100000; at most 2^32, NIST SP 800-38D's limit on
+   * invocations of AES-GCM with random 96-bit IVs under one key.
    */
   maxUses?: number;
   /** How many data keys the cache holds (least recently used go first). Default 1000. */
@@ -90,7 +116,21 @@ export type FieldEncryptionEvent =
       durationMs: number;
       ok: boolean;
     }
-  | { type: "cache"; use: "encrypt" | "decrypt"; hit: boolean };
+  | { type: "cache"; use: "encrypt" | "decrypt"; hit: boolean }
+  /** A plaintext value was read from an encrypted field (only with `allowPlaintext: true`). */
+  | { type: "plaintext"; table: string; field: string }
+  /**
+   * An item was left out of a response because a value in it could not be
+   * decrypted (only with `undecryptableItems: "skip"`). `key` is the item's
+   * key attributes as AttributeValues; never values of encrypted fields.
+   */
+  | {
+      type: "undecryptable";
+      table: string;
+      field: string;
+      key: Record<string, unknown>;
+      code: EncryptionErrorCode;
+    };
 
 /** The configuration of {@link fieldEncryption}. */
 export interface FieldEncryptionConfig extends FieldPolicy {
@@ -107,6 +147,28 @@ export interface FieldEncryptionConfig extends FieldPolicy {
   cache?: CacheOptions | false;
   /** How many KMS calls one request may run at once. Default 8. */
   maxConcurrency?: number;
+  /**
+   * How many KMS calls one request or response may need before the plugin
+   * refuses it (`kms.tooManyCalls`), checked before the first call. A value
+   * costs a call only when its data key is not cached, so a page normally
+   * needs one call per writer process and cache window; stored values that
+   * each carry their own data key (planted by someone with write access, or
+   * written with `cache: false`) could otherwise make one Scan cost thousands
+   * of calls. Default 1000, or 10000 when the config itself makes one call per
+   * value (`scheme: "kms"`, a field that accepts `"kms"`, or `cache: false`).
+   */
+  maxKmsCallsPerRequest?: number;
+  /**
+   * What a response does when a value in it cannot be decrypted (tampered,
+   * malformed, plaintext, a refused format or key). `"fail"` (default): the
+   * whole response is refused with an `EncryptionError` whose `items` detail
+   * names every failed item by its key and field. `"skip"`: items of a Query,
+   * Scan, BatchGetItem or PartiQL page that fail are left out of the page
+   * (and out of `Count`), each reported through `onEvent` as
+   * `{ type: "undecryptable" }`, so one bad value does not block a table
+   * scan. A single-item read still fails. KMS outages always fail.
+   */
+  undecryptableItems?: "fail" | "skip";
   /** Called for each KMS call and cache lookup, for metrics. It must not throw. */
   onEvent?: (event: FieldEncryptionEvent) => void;
   /** The tables with encrypted fields, by table name. Requests to other tables pass through unparsed. */

@@ -1,14 +1,28 @@
 import { EncryptionError } from "../errors/encryption-error";
-import { encryptCacheKey } from "../keys/cache-key";
+import { decryptCachePrefix, encryptCacheKey } from "../keys/cache-key";
 import { canonicalContext } from "../util/canonical-context";
 import type { KeyProvider } from "../keys/key-provider";
 import { KmsKeyProvider } from "../keys/kms-key-provider";
-import type { EncryptionContext, FieldEncryptionConfig, FieldPolicy } from "./config-types";
+import type {
+  EncryptionContext,
+  FieldEncryptionConfig,
+  FieldPolicy,
+  StoredFormat,
+} from "./config-types";
 import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
 import { isPathPrefix, parseFieldPath } from "./field-path";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
-const POLICY_KEYS = ["keyId", "mode", "context", "allowPlaintext", "scheme", "format"] as const;
+const POLICY_KEYS = [
+  "keyId",
+  "mode",
+  "context",
+  "allowPlaintext",
+  "scheme",
+  "format",
+  "acceptFormats",
+  "decryptOnlyKeyIds",
+] as const;
 const TOP_KEYS = new Set<string>([
   ...POLICY_KEYS,
   "region",
@@ -16,6 +30,8 @@ const TOP_KEYS = new Set<string>([
   "keyProvider",
   "cache",
   "maxConcurrency",
+  "maxKmsCallsPerRequest",
+  "undecryptableItems",
   "onEvent",
   "tables",
 ]);
@@ -31,6 +47,13 @@ const CACHE_KEYS = new Set(["maxAgeMs", "maxUses", "maxEntries"]);
 
 export const CACHE_DEFAULTS = { maxAgeMs: 300_000, maxUses: 100_000, maxEntries: 1000 } as const;
 export const DEFAULT_MAX_CONCURRENCY = 8;
+/** NIST SP 800-38D: at most 2^32 AES-GCM invocations with random 96-bit IVs under one key. */
+export const MAX_USES_LIMIT = 2 ** 32;
+/** Default KMS calls per request: far above one per writer process and cache window in a page. */
+export const DEFAULT_MAX_KMS_CALLS = 1000;
+/** Default when the config itself makes one KMS call per value, so a full page legitimately needs many. */
+export const DEFAULT_MAX_KMS_CALLS_PER_VALUE = 10_000;
+const STORED_FORMATS: readonly StoredFormat[] = ["native", "pydynox", "kms"];
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
@@ -54,7 +77,28 @@ function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: 
 }
 
 function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolicy {
-  const { keyId, mode, context, allowPlaintext, scheme, format } = policy;
+  const { keyId, mode, context, allowPlaintext, scheme, format, acceptFormats, decryptOnlyKeyIds } =
+    policy;
+  if (acceptFormats !== undefined) {
+    if (!Array.isArray(acceptFormats))
+      fail(`${where}.acceptFormats`, `expected an array of ${STORED_FORMATS.join(", ")}`);
+    for (const f of acceptFormats as unknown[])
+      if (!STORED_FORMATS.includes(f as StoredFormat))
+        fail(
+          `${where}.acceptFormats`,
+          `expected formats among ${STORED_FORMATS.join(", ")}, got ${JSON.stringify(f)}`,
+        );
+  }
+  if (decryptOnlyKeyIds !== undefined) {
+    if (!Array.isArray(decryptOnlyKeyIds))
+      fail(`${where}.decryptOnlyKeyIds`, "expected an array of KMS key identifiers");
+    for (const id of decryptOnlyKeyIds as unknown[])
+      if (typeof id !== "string" || id.trim() === "")
+        fail(
+          `${where}.decryptOnlyKeyIds`,
+          "expected non-empty strings (key ID, key ARN, alias name or alias ARN)",
+        );
+  }
   if (scheme !== undefined && scheme !== "envelope" && scheme !== "kms")
     fail(`${where}.scheme`, `expected one of envelope, kms, got ${JSON.stringify(scheme)}`);
   if (format !== undefined && format !== "native" && format !== "pydynox")
@@ -82,11 +126,6 @@ function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolic
           `keys starting with "aws:" (KMS) or "dfe:" (this library's binding) are reserved`,
         );
       }
-      if (k.startsWith("aws:") || k.startsWith("dfe:"))
-        fail(
-          `${where}.context${quote(k)}`,
-          `context keys starting with "aws:" (KMS) or "dfe:" (this library's binding) are reserved`,
-        );
     }
   }
   if (allowPlaintext !== undefined && typeof allowPlaintext !== "boolean")
@@ -133,8 +172,21 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         CACHE_DEFAULTS.maxEntries,
     };
   }
+  // Precondition: one data key encrypts at most 2^32 values; beyond that, random 96-bit IVs risk a collision, which breaks AES-GCM.
+  if (cache.maxUses > MAX_USES_LIMIT)
+    fail(
+      "config.cache.maxUses",
+      `at most 2^32 (${MAX_USES_LIMIT}), the AES-GCM limit for random IVs under one key`,
+    );
   const maxConcurrency =
     positiveInteger(input.maxConcurrency, "config.maxConcurrency") ?? DEFAULT_MAX_CONCURRENCY;
+  const maxKmsCalls = positiveInteger(input.maxKmsCallsPerRequest, "config.maxKmsCallsPerRequest");
+  const undecryptableItems = input.undecryptableItems ?? "fail";
+  if (undecryptableItems !== "fail" && undecryptableItems !== "skip")
+    fail(
+      "config.undecryptableItems",
+      `expected one of fail, skip, got ${JSON.stringify(undecryptableItems)}`,
+    );
   if (input.onEvent !== undefined && typeof input.onEvent !== "function")
     fail("config.onEvent", "expected a function");
   if (input.region !== undefined && typeof input.region !== "string")
@@ -208,6 +260,19 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       });
       const scheme = field.scheme ?? table.scheme ?? top.scheme ?? "envelope";
       const format = field.format ?? table.format ?? top.format ?? "native";
+      const written: StoredFormat = scheme === "kms" ? "kms" : format;
+      const accepts = new Set<StoredFormat>([
+        written,
+        ...(field.acceptFormats ?? table.acceptFormats ?? top.acceptFormats ?? []),
+      ]);
+      const readKeyIds = [
+        ...new Set([
+          keyId,
+          ...(field.decryptOnlyKeyIds ?? table.decryptOnlyKeyIds ?? top.decryptOnlyKeyIds ?? []),
+        ]),
+      ];
+      if (accepts.has("kms") && typeof provider.decrypt !== "function")
+        fail(fieldWhere, `reading the kms scheme needs a key provider with decrypt`);
       if (scheme === "kms" && format === "pydynox") {
         fail(
           fieldWhere,
@@ -229,7 +294,14 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           context,
           contextText: canonicalContext(context),
           allowPlaintext:
-            field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? true,
+            field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? false,
+          accepts,
+          readKeyIds: Object.freeze(readKeyIds),
+          decryptCachePrefix: decryptCachePrefix(
+            provider.id,
+            canonicalContext(context),
+            readKeyIds,
+          ),
           scheme,
           format,
           encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
@@ -259,12 +331,32 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
     );
   }
 
+  // Precondition: logical names are unique, because ciphertexts are bound to them; two tables sharing one would accept each other's values.
+  const logical = new Map<string, string>();
+  for (const table of tables.values()) {
+    const other = logical.get(table.logicalName);
+    if (other !== undefined)
+      fail(
+        `tables${quote(table.name)}.logicalName`,
+        `"${table.logicalName}" is also the logical name of table "${other}"; ciphertexts are bound to it, so values could be copied between the two tables undetected`,
+      );
+    logical.set(table.logicalName, table.name);
+  }
+  const onePerValue =
+    !cache.enabled ||
+    [...tables.values()].some((t) =>
+      t.fields.some((f) => f.scheme === "kms" || f.accepts.has("kms")),
+    );
+
   return Object.freeze({
     tables,
     tableNameBytes: Object.freeze([...tables.keys()].map((n) => Buffer.from(n, "utf8"))),
     provider,
     cache: Object.freeze(cache),
     maxConcurrency,
+    maxKmsCallsPerRequest:
+      maxKmsCalls ?? (onePerValue ? DEFAULT_MAX_KMS_CALLS_PER_VALUE : DEFAULT_MAX_KMS_CALLS),
+    undecryptableItems,
     onEvent: input.onEvent,
   });
 }

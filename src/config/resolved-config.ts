@@ -1,6 +1,6 @@
 import type { DataKeyCacheLimits } from "../keys/data-key-cache";
 import type { KeyProvider } from "../keys/key-provider";
-import type { EncryptionContext, FieldEncryptionEvent } from "./config-types";
+import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
 import type { EncryptionMode } from "./encryption-mode";
 import type { PathSegment } from "./field-path";
 
@@ -15,6 +15,12 @@ export interface ResolvedField {
   /** The context as canonical text (entries sorted), for cache keys. */
   readonly contextText: string;
   readonly allowPlaintext: boolean;
+  /** The stored formats this field reads: the one it writes and its `acceptFormats`. */
+  readonly accepts: ReadonlySet<StoredFormat>;
+  /** The KMS keys that may unwrap this field's values: `keyId` first, then `decryptOnlyKeyIds`. */
+  readonly readKeyIds: readonly string[];
+  /** The part of a decrypt cache key that depends only on the field: provider, context and readable keys. */
+  readonly decryptCachePrefix: string;
   readonly scheme: "envelope" | "kms";
   readonly format: "native" | "pydynox";
   /** Cache key of this field's data keys for encrypting. */
@@ -40,5 +46,7 @@ export interface ResolvedConfig {
   readonly provider: KeyProvider;
   readonly cache: Readonly<DataKeyCacheLimits>;
   readonly maxConcurrency: number;
+  readonly maxKmsCallsPerRequest: number;
+  readonly undecryptableItems: "fail" | "skip";
   readonly onEvent: ((event: FieldEncryptionEvent) => void) | undefined;
 }

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
-import type { EncryptionContext, FieldEncryptionEvent } from "../config/config-types";
+import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "../config/config-types";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "../config/resolved-config";
-import { EncryptionError } from "../errors/encryption-error";
+import { EncryptionError, type UndecryptableItem } from "../errors/encryption-error";
 import { type AadParts, aadParts, associatedDataFrom, itemKey, keyDigest } from "../format/binding";
 import { toDirect } from "../format/direct-format";
 import { ENVELOPE_VERSION, open, seal } from "../format/envelope";
 import { sealPydynox } from "../format/pydynox-format";
 import { ENCRYPTED_PREFIX } from "../format/stored-text";
-import { isStoredCiphertext, parseStoredValue, type StoredValue } from "../format/stored-value";
+import { parseStoredValue, type StoredValue } from "../format/stored-value";
 import { decodeValue, encodeValue } from "../format/value-codec";
 import type { WireItem, WireValue } from "../format/wire";
 import { decryptCacheKey } from "../keys/cache-key";
@@ -15,10 +15,12 @@ import { DataKeyCache, type UsableDataKey } from "../keys/data-key-cache";
 import type { DataKey, KeyProvider } from "../keys/key-provider";
 import { canonicalContext } from "../util/canonical-context";
 import { mapLimit } from "../util/map-limit";
+import type { BindingKey } from "./binding-key";
+import { isValueFailure, undecryptableError } from "./decrypt-failure";
 import { type FieldSlot, forEachSlot, type ShapeMismatch } from "./field-locator";
+import { HandedOutCiphertexts } from "./handed-out-ciphertexts";
 
-/** The key attributes a value is bound to. */
-export type BindingKey = ReturnType<typeof itemKey>;
+export type { BindingKey } from "./binding-key";
 
 /** One value to encrypt outside an item: an update's `:value` or a PartiQL parameter. */
 export interface ValueTarget {
@@ -35,6 +37,18 @@ export interface ItemJob {
   item: WireItem;
   /** The request's `Key`, for binding when the item itself lacks key attributes (UpdateItem's UPDATED_NEW). */
   key?: WireItem | undefined;
+  /**
+   * On decrypt: the item is one entry of a page, which the caller can leave
+   * out. With `undecryptableItems: "skip"`, a value that fails in such an item
+   * fails only that item.
+   */
+  skippable?: boolean;
+}
+
+/** An item left out of a response because one of its values failed to decrypt. */
+export interface SkippedItem {
+  job: ItemJob;
+  error: EncryptionError;
 }
 
 interface Pending {
@@ -53,12 +67,33 @@ interface PendingDecrypt extends Pending {
   stored: StoredValue;
   /** Identifies the KMS call this value needs: the data key, or the value itself for the kms scheme. */
   callKey: string;
+  /** The item the value belongs to. */
+  job: ItemJob;
 }
 
 /** KMS's limit on `Encrypt` plaintext, which bounds values of the `kms` scheme. */
 const KMS_MAX_PLAINTEXT = 4096;
 
 const where = (p: Pending) => ({ table: p.table.name, field: p.field.path });
+
+const FORMAT_NAMES: Record<StoredFormat, string> = {
+  native: "native format",
+  pydynox: "pydynox format",
+  kms: "direct KMS scheme",
+};
+
+/** A failed item by its table, field and key attributes; never a value. */
+function describe(job: ItemJob, error: EncryptionError): UndecryptableItem {
+  const { table, item } = job;
+  const key: Record<string, unknown> = {};
+  for (const name of table.sortKey === undefined
+    ? [table.partitionKey]
+    : [table.partitionKey, table.sortKey]) {
+    const value = item[name] ?? job.key?.[name];
+    if (value !== undefined) key[name] = value;
+  }
+  return { table: table.name, field: error.field ?? "", key, code: error.code };
+}
 
 /**
  * The `kms` scheme's encryption context: the field's context plus the binding.
@@ -119,8 +154,10 @@ function withLocation(error: unknown, p: Pending): unknown {
 export class ItemCipher {
   readonly cache: DataKeyCache;
   private readonly provider: KeyProvider;
-  /** Associated-data parts that depend only on the field, computed once. */
-  private readonly aad = new WeakMap<ResolvedField, AadParts>();
+  /** Associated-data parts that depend only on the field and format version, computed once. */
+  private readonly aad = new WeakMap<ResolvedField, Map<number, AadParts>>();
+  /** Stored values that WriteOnly reads returned, which alone may be written back unchanged. */
+  readonly handedOut = new HandedOutCiphertexts();
   /** The write-side shape check of each field, made once rather than per item. */
   private readonly mismatch = new WeakMap<ResolvedField, ShapeMismatch>();
 
@@ -132,13 +169,26 @@ export class ItemCipher {
   }
 
   private aadFor(p: Pending, version: number): Buffer {
-    let parts = this.aad.get(p.field);
+    let byVersion = this.aad.get(p.field);
+    if (!byVersion) this.aad.set(p.field, (byVersion = new Map<number, AadParts>()));
+    let parts = byVersion.get(version);
     if (!parts)
-      this.aad.set(
-        p.field,
+      byVersion.set(
+        version,
         (parts = aadParts(version, p.table.logicalName, p.field.path, p.field.context)),
       );
     return associatedDataFrom(parts, p.key);
+  }
+
+  /** Precondition: a request needs at most maxKmsCallsPerRequest KMS calls, checked before the first one. */
+  private checkCallBudget(calls: number, p: Pending): void {
+    const max = this.config.maxKmsCallsPerRequest;
+    if (calls > max)
+      throw new EncryptionError(
+        "kms.tooManyCalls",
+        `This request needs ${calls} KMS calls, more than maxKmsCallsPerRequest (${max}); no call was made. Raise the limit, enable the data-key cache, or read smaller pages (Limit).`,
+        { table: p.table.name },
+      );
   }
 
   private emit(event: FieldEncryptionEvent): void {
@@ -213,6 +263,7 @@ export class ItemCipher {
       this.cache.tryReserve(chunk[0]!.field.encryptCacheKey, chunk.length),
     );
     const misses = chunks.filter((_, i) => dataKeys[i] === undefined);
+    this.checkCallBudget(misses.length + direct.length, pending[0]!);
     if (misses.length > 0) {
       const loaded = await mapLimit(misses, this.config.maxConcurrency, (chunk) => {
         const field = chunk[0]!.field;
@@ -274,8 +325,13 @@ export class ItemCipher {
       );
     }
     const value = slot.value as { S?: unknown };
-    // Precondition: a WriteOnly client that reads an item gets the stored ciphertext; writing it back must not encrypt it twice.
-    if (field.mode === "WriteOnly" && typeof value.S === "string" && isStoredCiphertext(value.S))
+    // Precondition: a WriteOnly client writes a stored value back unchanged only if its own read returned it, for this item and field; any other ENC: text is user input and is encrypted like any string.
+    if (
+      field.mode === "WriteOnly" &&
+      typeof value.S === "string" &&
+      Object.keys(value).length === 1 &&
+      this.handedOut.has(table.logicalName, field.path, key, value.S)
+    )
       return;
     let plaintext: Buffer;
     if (field.format === "pydynox") {
@@ -300,53 +356,33 @@ export class ItemCipher {
     pending.push({ slot, field, table, key, plaintext });
   }
 
-  /** Decrypts every configured field of every item (WriteOnly fields are left as stored), or throws. */
-  async decryptItems(jobs: readonly ItemJob[]): Promise<void> {
+  /**
+   * Decrypts every configured field of every item (WriteOnly fields are left
+   * as stored, and recorded as handed out), or throws. A value that fails
+   * (tampered, malformed, plaintext, a refused format or key) fails its item;
+   * every failed item is named in the error's `items`. With
+   * `undecryptableItems: "skip"`, failures only in skippable items are
+   * returned instead, those items left untouched, for the caller to drop.
+   * KMS outages and the call budget always throw.
+   */
+  async decryptItems(jobs: readonly ItemJob[]): Promise<SkippedItem[]> {
     const pending: PendingDecrypt[] = [];
-    const providerId = this.provider.id;
+    const failed = new Map<ItemJob, EncryptionError>();
+    const fail = (job: ItemJob, error: unknown): void => {
+      if (!isValueFailure(error)) throw error;
+      if (!failed.has(job)) failed.set(job, error);
+    };
     const slots: FieldSlot[] = [];
     const collectSlot = (slot: FieldSlot) => slots.push(slot);
     for (const job of jobs) {
-      const { table, item } = job;
-      let key: BindingKey | undefined;
-      for (const field of table.fields) {
-        if (field.mode === "WriteOnly") continue; // returned as stored, with no KMS call
-        slots.length = 0;
-        forEachSlot(item, field.segments, collectSlot);
-        for (const slot of slots) {
-          const value = slot.value as { S?: unknown };
-          if (typeof value.S !== "string" || !value.S.startsWith(ENCRYPTED_PREFIX)) {
-            if (!field.allowPlaintext) {
-              throw new EncryptionError(
-                "ciphertext.plaintextNotAllowed",
-                `"${field.path}" holds a value that is not encrypted, and allowPlaintext is false for this field`,
-                { table: table.name, field: field.path },
-              );
-            }
-            continue; // legacy plaintext, returned as it is
-          }
-          const at = { table: table.name, field: field.path };
-          const stored = parseStoredValue(value.S, at);
-          key ??= itemKey(table, item, job.key, at);
-          const p: PendingDecrypt = { slot, field, table, key, stored, callKey: "" };
-          if (stored.format === "kms") {
-            p.callKey = `kms:${createHash("sha256")
-              .update(stored.blob)
-              .update(canonicalContext(directContext(p)))
-              .digest("hex")}`;
-          } else {
-            p.callKey = decryptCacheKey(
-              providerId,
-              stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped,
-              field.contextText,
-            );
-          }
-          pending.push(p);
-        }
+      try {
+        this.collectDecrypt(job, pending, slots, collectSlot);
+      } catch (error) {
+        fail(job, error);
       }
     }
-    if (pending.length === 0) return;
-    const direct = pending.find((p) => p.stored.format === "kms");
+    const usable = pending.filter((p) => !failed.has(p.job));
+    const direct = usable.find((p) => p.stored.format === "kms");
     if (direct && typeof this.provider.decrypt !== "function") {
       throw new EncryptionError(
         "config.invalid",
@@ -356,45 +392,159 @@ export class ItemCipher {
     }
 
     const unique = new Map<string, PendingDecrypt>();
-    for (const p of pending) if (!unique.has(p.callKey)) unique.set(p.callKey, p);
+    for (const p of usable) if (!unique.has(p.callKey)) unique.set(p.callKey, p);
     const dataKeys = new Map<string, UsableDataKey>();
     const plainValues = new Map<string, Buffer>();
+    const callErrors = new Map<string, EncryptionError>();
     const calls: PendingDecrypt[] = [];
     for (const p of unique.values()) {
       const cached = p.stored.format === "kms" ? undefined : this.cache.peek(p.callKey);
       if (cached) dataKeys.set(p.callKey, cached);
       else calls.push(p);
     }
-    if (calls.length > 0)
+    if (calls.length > 0) {
+      this.checkCallBudget(calls.length, calls[0]!);
       await mapLimit(calls, this.config.maxConcurrency, async (p) => {
         try {
-          if (p.stored.format === "kms") {
-            const blob = p.stored.blob;
-            const plaintext = await this.timed("decrypt", () =>
-              this.provider.decrypt!(blob, directContext(p)),
-            );
-            plainValues.set(p.callKey, Buffer.from(plaintext));
-            plaintext.fill(0);
-          } else {
-            const wrapped =
-              p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
-            const load = () =>
-              this.timed("decryptDataKey", () =>
-                this.provider.decryptDataKey(wrapped, { ...p.field.context }),
-              );
-            dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
-          }
+          await this.unwrap(p, dataKeys, plainValues);
         } catch (error) {
-          throw withLocation(error, p);
+          const located = withLocation(error, p);
+          if (!isValueFailure(located)) throw located;
+          callErrors.set(p.callKey, located);
         }
       });
-    let values: WireValue[];
+    }
+    const values: (WireValue | undefined)[] = [];
     try {
-      values = pending.map((p) => this.open(p, dataKeys, plainValues));
+      for (const p of pending) {
+        let value: WireValue | undefined;
+        if (!failed.has(p.job)) {
+          const callError = callErrors.get(p.callKey);
+          if (callError) fail(p.job, callError);
+          else
+            try {
+              value = this.open(p, dataKeys, plainValues);
+            } catch (error) {
+              fail(p.job, error);
+            }
+        }
+        values.push(value);
+      }
     } finally {
       for (const plaintext of plainValues.values()) plaintext.fill(0);
     }
-    pending.forEach((p, i) => setSlot(p.slot, values[i]!));
+    const skipped: SkippedItem[] = [];
+    if (failed.size > 0) {
+      const failures = [...failed].map(([job, error]) => ({
+        job,
+        error,
+        item: describe(job, error),
+      }));
+      if (this.config.undecryptableItems !== "skip" || failures.some((f) => !f.job.skippable))
+        throw undecryptableError(failures);
+      for (const f of failures) {
+        this.emit({ type: "undecryptable", ...f.item });
+        skipped.push({ job: f.job, error: f.error });
+      }
+    }
+    pending.forEach((p, i) => {
+      if (!failed.has(p.job)) setSlot(p.slot, values[i]!);
+    });
+    return skipped;
+  }
+
+  /** Finds the values of one item to decrypt, checking each against its field's rules. */
+  private collectDecrypt(
+    job: ItemJob,
+    pending: PendingDecrypt[],
+    slots: FieldSlot[],
+    collectSlot: (slot: FieldSlot) => void,
+  ): void {
+    const { table, item } = job;
+    let key: BindingKey | undefined;
+    for (const field of table.fields) {
+      slots.length = 0;
+      forEachSlot(item, field.segments, collectSlot);
+      if (slots.length === 0) continue;
+      const at = { table: table.name, field: field.path };
+      if (field.mode === "WriteOnly") {
+        // Returned as stored, with no KMS call; remembered so that writing it back keeps it (without a key it cannot be written back unchanged).
+        try {
+          key ??= itemKey(table, item, job.key, at);
+        } catch {
+          continue;
+        }
+        for (const slot of slots) {
+          const text = (slot.value as { S?: unknown }).S;
+          if (typeof text === "string")
+            this.handedOut.record(table.logicalName, field.path, key, text);
+        }
+        continue;
+      }
+      for (const slot of slots) {
+        const value = slot.value as { S?: unknown };
+        if (typeof value.S !== "string" || !value.S.startsWith(ENCRYPTED_PREFIX)) {
+          if (!field.allowPlaintext) {
+            throw new EncryptionError(
+              "ciphertext.plaintextNotAllowed",
+              `"${field.path}" holds a value that is not encrypted. If existing plaintext is still being encrypted, set allowPlaintext: true on this field, its table or the config until the migration is done (each plaintext read then emits an onEvent "plaintext" event); otherwise the value was written around the plugin.`,
+              at,
+            );
+          }
+          this.emit({ type: "plaintext", table: table.name, field: field.path });
+          continue; // legacy plaintext, returned as it is
+        }
+        const stored = parseStoredValue(value.S, at);
+        // Precondition: a field reads only the formats it writes or lists in acceptFormats; pydynox's format binds nothing and could be copied in from any item.
+        if (!field.accepts.has(stored.format)) {
+          throw new EncryptionError(
+            "ciphertext.formatNotAllowed",
+            `"${field.path}" holds a value in the ${FORMAT_NAMES[stored.format]}, which this field does not accept; list "${stored.format}" in its acceptFormats if such values are legitimate`,
+            at,
+          );
+        }
+        key ??= itemKey(table, item, job.key, at);
+        const p: PendingDecrypt = { slot, field, table, key, stored, callKey: "", job };
+        if (stored.format === "kms") {
+          p.callKey = `kms:${createHash("sha256")
+            .update(stored.blob)
+            .update(canonicalContext(directContext(p)))
+            .update(field.decryptCachePrefix)
+            .digest("hex")}`;
+        } else {
+          p.callKey = decryptCacheKey(
+            field.decryptCachePrefix,
+            stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped,
+          );
+        }
+        pending.push(p);
+      }
+    }
+  }
+
+  /** Makes the KMS call one value needs: opens its data key (cached) or, for the kms scheme, the value. */
+  private async unwrap(
+    p: PendingDecrypt,
+    dataKeys: Map<string, UsableDataKey>,
+    plainValues: Map<string, Buffer>,
+  ): Promise<void> {
+    const keyIds = p.field.readKeyIds;
+    if (p.stored.format === "kms") {
+      const blob = p.stored.blob;
+      const plaintext = await this.timed("decrypt", () =>
+        this.provider.decrypt!(blob, directContext(p), keyIds),
+      );
+      plainValues.set(p.callKey, Buffer.from(plaintext));
+      plaintext.fill(0);
+      return;
+    }
+    const wrapped =
+      p.stored.format === "native" ? p.stored.envelope.wrapped : p.stored.value.wrapped;
+    const load = () =>
+      this.timed("decryptDataKey", () =>
+        this.provider.decryptDataKey(wrapped, { ...p.field.context }, keyIds),
+      );
+    dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
   }
 
   private open(

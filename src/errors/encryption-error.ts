@@ -1,5 +1,17 @@
 import type { EncryptionErrorCode } from "./error-codes";
 
+/** An item of a response that could not be decrypted, named by its key; never a value. */
+export interface UndecryptableItem {
+  /** The table's name as the request gave it. */
+  table: string;
+  /** The configured field path whose value failed. */
+  field: string;
+  /** The item's key attributes as AttributeValues (`{ pk: { S: "user#1" } }`). */
+  key: Record<string, unknown>;
+  /** Why it failed. */
+  code: EncryptionErrorCode;
+}
+
 /** Where an error happened, when known. Never values: only names. */
 export interface EncryptionErrorDetails {
   /** The table's name as the request gave it. */
@@ -8,6 +20,8 @@ export interface EncryptionErrorDetails {
   field?: string;
   /** The underlying KMS or crypto error. */
   cause?: unknown;
+  /** For a response whose values failed to decrypt: each failed item (at most 100). */
+  items?: readonly UndecryptableItem[];
 }
 
 /**
@@ -19,12 +33,15 @@ export class EncryptionError extends Error {
   readonly code: EncryptionErrorCode;
   readonly table: string | undefined;
   readonly field: string | undefined;
+  /** For a response whose values failed to decrypt: each failed item, by key and field. */
+  readonly items: readonly UndecryptableItem[] | undefined;
 
   constructor(code: EncryptionErrorCode, message: string, details: EncryptionErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.table = details.table;
     this.field = details.field;
+    this.items = details.items;
   }
 
   /** True for an EncryptionError, with an optional code to match. */

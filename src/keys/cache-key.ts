@@ -27,18 +27,28 @@ export function encryptCacheKey(
 }
 
 /**
- * Cache key of an opened data key: the provider, the encryption context and
- * the wrapped bytes. The context is in it because KMS would refuse the
- * wrapped key under another context; a cache keyed on the bytes alone would
- * not. It is built without hashing, on the read hot path: the parts are
- * separated by NUL, which neither a provider id nor the context's JSON text
- * contains, and base64 has no NUL either.
+ * The part of an opened data key's cache key that depends only on the field:
+ * the provider, the encryption context and the KMS keys allowed to unwrap the
+ * field's values. The context is in it because KMS would refuse the wrapped
+ * key under another context; the allowed keys because a data key opened for a
+ * field that accepts key A must not be served to a field that accepts only B.
+ * Parts are separated by NUL, which neither a provider id, the context's JSON
+ * text, a JSON list of key ids nor base64 contains.
  */
-export function decryptCacheKey(
+export function decryptCachePrefix(
   providerId: string,
-  wrapped: Uint8Array,
-  context: EncryptionContext | string,
+  contextText: string,
+  keyIds: readonly string[],
 ): string {
-  const contextText = typeof context === "string" ? context : canonicalContext(context);
-  return `dfe/decrypt/v1\u0000${providerId}\u0000${contextText}\u0000${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString("base64")}`;
+  return `dfe/decrypt/v2\u0000${providerId}\u0000${contextText}\u0000${JSON.stringify(keyIds)}\u0000`;
+}
+
+/**
+ * Cache key of an opened data key: the field's {@link decryptCachePrefix} and
+ * the wrapped bytes. Built without hashing, on the read hot path.
+ */
+export function decryptCacheKey(prefix: string, wrapped: Uint8Array): string {
+  return (
+    prefix + Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString("base64")
+  );
 }

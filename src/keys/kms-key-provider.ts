@@ -16,20 +16,27 @@ export interface KmsKeyProviderOptions {
   /** Region of the client created on first use. Default: the SDK's usual resolution. */
   region?: string;
   /**
-   * KMS key ARNs that may have made the values this client reads. `Decrypt`
-   * finds the key from the ciphertext, so by default any key the caller's IAM
-   * policy allows is accepted; with this list, a value under any other key is
-   * refused (`kms.incorrectKey`) even when IAM would allow it. List the
-   * current keys and the retired ones still to be read.
+   * An extra check on top of the per-field key check: KMS key ARNs that may
+   * have made any value this client reads. Every `Decrypt` already names the
+   * field's key (`KeyId`), so KMS refuses a value under another key; this
+   * list also refuses a value whose key an alias now resolves to unexpectedly.
    */
   allowedKeyArns?: readonly string[];
 }
 
 /**
  * Data keys from AWS KMS: `GenerateDataKey` (AES_256) to make one, `Decrypt` to
- * open a wrapped one; `Encrypt` and `Decrypt` for the `kms` scheme. `Decrypt`
- * names no key: the ciphertext records which KMS key made it, so values keep
- * decrypting after a field's `keyId` changes (key rotation on read).
+ * open a wrapped one; `Encrypt` and `Decrypt` for the `kms` scheme.
+ *
+ * `Decrypt` always names the key it expects (`KeyId`), as the AWS Encryption
+ * SDK's strict mode does: KMS fails with `IncorrectKeyException` when the
+ * ciphertext was made under another key, so a value built under a key an
+ * attacker controls is refused even if the reader's IAM policy allows that
+ * key. With several candidates (a field's key and its decrypt-only keys), they
+ * are tried in order; the first is the field's current key, so values under it
+ * cost exactly one call. Automatic key rotation keeps the key ID, so it needs
+ * nothing; moving an alias to another key needs the old key listed in
+ * `decryptOnlyKeyIds` until its values are re-encrypted.
  */
 export class KmsKeyProvider implements KeyProvider {
   readonly id = "aws-kms";
@@ -65,8 +72,13 @@ export class KmsKeyProvider implements KeyProvider {
     return { plaintext: out.Plaintext, wrapped: out.CiphertextBlob };
   }
 
-  async decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    const plaintext = await this.decrypt(wrapped, context);
+  async decryptDataKey(
+    wrapped: Uint8Array,
+    context: EncryptionContext,
+    keyIds: readonly string[],
+  ): Promise<Uint8Array> {
+    const plaintext = await this.decrypt(wrapped, context, keyIds);
+    // Precondition: an AES-256 data key is 32 bytes; anything else is not a key this library made.
     if (plaintext.length !== 32) {
       plaintext.fill(0);
       throw new EncryptionError("kms.failed", "KMS Decrypt returned no 32-byte data key");
@@ -92,14 +104,36 @@ export class KmsKeyProvider implements KeyProvider {
     return out.CiphertextBlob;
   }
 
-  async decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+  async decrypt(
+    ciphertext: Uint8Array,
+    context: EncryptionContext,
+    keyIds: readonly string[],
+  ): Promise<Uint8Array> {
+    // Precondition: Decrypt always names a key; without one KMS would open a value under any key the caller may use.
+    if (keyIds.length === 0)
+      throw new EncryptionError("kms.incorrectKey", "No KMS key is allowed to open this value");
     let out;
-    try {
-      out = await this.kms().send(
-        new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: context }),
-      );
-    } catch (error) {
-      throw kmsError(error, "Decrypt");
+    for (let i = 0; ; i++) {
+      try {
+        out = await this.kms().send(
+          new DecryptCommand({
+            CiphertextBlob: ciphertext,
+            EncryptionContext: context,
+            KeyId: keyIds[i],
+          }),
+        );
+        break;
+      } catch (error) {
+        const mapped = kmsError(error, "Decrypt");
+        if (mapped.code === "kms.incorrectKey" && i + 1 < keyIds.length) continue;
+        if (mapped.code === "kms.incorrectKey")
+          throw new EncryptionError(
+            "kms.incorrectKey",
+            "The value was encrypted under a KMS key that is neither the field's keyId nor one of its decryptOnlyKeyIds",
+            { cause: error },
+          );
+        throw mapped;
+      }
     }
     if (!out.Plaintext)
       throw new EncryptionError("kms.failed", "KMS Decrypt returned no plaintext");

@@ -96,7 +96,11 @@ export class LocalKeyProvider implements KeyProvider {
     return Buffer.concat([Buffer.of(MAGIC, id.length), id, iv, body, cipher.getAuthTag()]);
   }
 
-  private open(ciphertext: Uint8Array, context: EncryptionContext): Buffer {
+  private open(
+    ciphertext: Uint8Array,
+    context: EncryptionContext,
+    keyIds: readonly string[],
+  ): Buffer {
     const blob = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
     const invalid = () =>
       new EncryptionError(
@@ -107,6 +111,12 @@ export class LocalKeyProvider implements KeyProvider {
     const idLength = blob[1]!;
     if (blob.length < 2 + idLength + IV_BYTES + TAG_BYTES) throw invalid();
     const id = blob.subarray(2, 2 + idLength);
+    // Precondition: only the field's own keys may open its values, as KMS Decrypt with KeyId enforces.
+    if (!keyIds.includes(id.toString("utf8")))
+      throw new EncryptionError(
+        "kms.incorrectKey",
+        "The value was encrypted under a key that is neither the field's keyId nor one of its decryptOnlyKeyIds",
+      );
     const key = this.readable.get(id.toString("utf8"));
     if (!key)
       throw new EncryptionError(
@@ -137,8 +147,12 @@ export class LocalKeyProvider implements KeyProvider {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that every failure is a rejection
-  async decryptDataKey(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    return this.open(wrapped, context);
+  async decryptDataKey(
+    wrapped: Uint8Array,
+    context: EncryptionContext,
+    keyIds: readonly string[],
+  ): Promise<Uint8Array> {
+    return this.open(wrapped, context, keyIds);
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that every failure is a rejection
@@ -151,7 +165,11 @@ export class LocalKeyProvider implements KeyProvider {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so that every failure is a rejection
-  async decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    return this.open(ciphertext, context);
+  async decrypt(
+    ciphertext: Uint8Array,
+    context: EncryptionContext,
+    keyIds: readonly string[],
+  ): Promise<Uint8Array> {
+    return this.open(ciphertext, context, keyIds);
   }
 }

@@ -69,24 +69,36 @@ describe("a ciphertext is bound to its table, item and field", () => {
     const table = { partitionKey: "pk", sortKey: "sk", fields: { ssn: {} } };
     const base = usersConfig();
     client.middlewareStack.use(
-      fieldEncryption({
-        ...base,
-        tables: {
-          Users: table,
-          UsersCopy: table,
-          UsersRestored: { ...table, logicalName: "Users" },
-        },
-      }),
+      fieldEncryption({ ...base, tables: { Users: table, UsersCopy: table } }),
     );
     await put(client, { ...key("a"), ssn: { S: "x" } });
     const stored = fake.tables.get("Users")!.get(slot("a"))!;
     fake.tables.get("UsersCopy")!.set(slot("a"), stored);
     fake.tables.get("UsersRestored")!.set(slot("a"), stored);
     expect((await readError(client, key("a"), "UsersCopy")).code).toBe("ciphertext.tampered");
-    const restored = await client.send(
+    // The restored table replaces the original in the application's config.
+    const after = fake.client();
+    after.middlewareStack.use(
+      fieldEncryption({ ...base, tables: { UsersRestored: { ...table, logicalName: "Users" } } }),
+    );
+    const restored = await after.send(
       new GetItemCommand({ TableName: "UsersRestored", Key: key("a") }),
     );
     expect(restored.Item!.ssn).toEqual({ S: "x" });
+  });
+
+  it("two tables may not share a logical name (explicit or by default), since values would move between them undetected", () => {
+    const table = { partitionKey: "pk", sortKey: "sk", fields: { ssn: {} } };
+    for (const tables of [
+      { Users: table, UsersRestored: { ...table, logicalName: "Users" } },
+      { A1x: { ...table, logicalName: "Same" }, B1x: { ...table, logicalName: "Same" } },
+    ])
+      expect(() => fieldEncryption({ ...usersConfig(), tables })).toThrow(
+        expect.objectContaining({
+          code: "config.invalid",
+          message: expect.stringMatching(/logicalName: "(Users|Same)" is also the logical name/),
+        }),
+      );
   });
 
   it("a list element moved to another index still decrypts (the configured path is bound, not the index)", async () => {
@@ -142,7 +154,9 @@ describe("stored values that are not valid ciphertexts", () => {
         .get("Users")!
         .set(slot("a"), { ...key("a"), ssn: { S: `ENC:${flipped.toString("base64")}` } });
       const error = await readError(client, key("a"));
-      expect(error.code).toMatch(/^(ciphertext\.|kms\.invalidCiphertext|key\.unknownLocalKey)/);
+      expect(error.code).toMatch(
+        /^(ciphertext\.|kms\.invalidCiphertext|kms\.incorrectKey|key\.unknownLocalKey)/,
+      );
       detected++;
     }
     expect(detected).toBe(bytes.length * 8);

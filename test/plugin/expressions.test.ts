@@ -7,12 +7,15 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { fieldEncryption } from "../../src";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
 import { expectRefused } from "../support/refused";
 import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
@@ -247,7 +250,9 @@ describe("UpdateItem on encrypted fields", () => {
   it("a WriteOnly client setting a value it read (the ciphertext) stores it unchanged", async () => {
     const { fake, doc } = setup(usersConfig({ mode: "WriteOnly" }));
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
-    const stored = fake.stored("Users", WIRE_KEY)!.ssn.S;
+    const read = await doc.send(new GetCommand({ TableName: "Users", Key: KEY }));
+    const stored = read.Item!.ssn as string;
+    expect(stored).toBe(fake.stored("Users", WIRE_KEY)!.ssn.S);
     await doc.send(
       new UpdateCommand({
         TableName: "Users",
@@ -259,6 +264,30 @@ describe("UpdateItem on encrypted fields", () => {
     expect(fake.last("UpdateItem").body.ExpressionAttributeValues[":dfe_v0"]).toEqual({
       S: stored,
     });
+  });
+
+  it("a WriteOnly client setting a ciphertext it never read (from the store directly) encrypts it as a new string", async () => {
+    const { fake, doc } = setup(usersConfig({ mode: "WriteOnly" }));
+    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
+    const planted = fake.stored("Users", WIRE_KEY)!.ssn.S as string;
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: KEY,
+        UpdateExpression: "SET ssn = :v",
+        ExpressionAttributeValues: { ":v": planted },
+      }),
+    );
+    const sent = fake.last("UpdateItem").body.ExpressionAttributeValues[":dfe_v0"] as { S: string };
+    expect(sent.S).toMatch(/^ENC:/);
+    expect(sent.S).not.toBe(planted);
+    // A ReadWrite reader gets back the text that was submitted, not the value it once encrypted.
+    fake.stored("Users", WIRE_KEY)!.ssn = sent;
+    const readerClient = fake.client();
+    readerClient.middlewareStack.use(fieldEncryption(usersConfig()));
+    const reader = DynamoDBDocumentClient.from(readerClient);
+    const back = await reader.send(new GetCommand({ TableName: "Users", Key: KEY }));
+    expect(back.Item!.ssn).toBe(planted);
   });
 
   it("an update without the item key cannot be bound and is refused", async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { EncryptionError } from "../../src";
 import {
   describeCiphertext,
+  EncryptionError,
   fieldEncryption,
   type FieldEncryptionConfig,
   LocalKeyProvider,
@@ -18,10 +18,10 @@ const SLOT = JSON.stringify([WIRE_KEY.pk, WIRE_KEY.sk]);
 const firstByte = (stored: string) => Buffer.from(stored.slice(4, 8), "base64")[0];
 
 describe("pydynox's format", () => {
-  it("is read by every field, whatever it writes, with the field's context; the value comes back as S", async () => {
+  it("is read by a field that lists it in acceptFormats, whatever it writes, with the field's context; the value comes back as S", async () => {
     const ctx = setup(
       usersConfig(
-        {},
+        { acceptFormats: ["pydynox"] },
         { fields: { ssn: { context: { purpose: "pii" } }, "card.number": { scheme: "kms" } } },
       ),
     );
@@ -35,6 +35,27 @@ describe("pydynox's format", () => {
     });
     const out = await ctx.doc.send(new GetCommand({ TableName: "Users", Key: KEY }));
     expect(out.Item).toEqual({ ...KEY, ssn: "123-45-6789", card: { number: "4111" } });
+  });
+
+  it("is refused (ciphertext.formatNotAllowed) by a field that does not list it, and by a field that accepts only another format", async () => {
+    const provider = new LocalKeyProvider({ keys: LOCAL_KEYS });
+    const key = await provider.generateDataKey("local/app", {});
+    const planted = pydynoxEncrypt(key.plaintext, key.wrapped, "planted");
+    for (const ssn of [{}, { acceptFormats: ["kms" as const] }]) {
+      const ctx = setup(usersConfig({}, { fields: { ssn } }));
+      ctx.fake.tables.get("Users")!.set(SLOT, { ...WIRE_KEY, ssn: { S: planted } });
+      const error = await ctx.doc.send(new GetCommand({ TableName: "Users", Key: KEY })).then(
+        () => undefined,
+        (e: unknown) => e as EncryptionError,
+      );
+      expect(error).toBeInstanceOf(EncryptionError);
+      expect(error!.code).toBe("ciphertext.formatNotAllowed");
+      expect(error!.field).toBe("ssn");
+      expect(error!.items).toEqual([
+        { table: "Users", field: "ssn", key: WIRE_KEY, code: "ciphertext.formatNotAllowed" },
+      ]);
+      expect(error!.message).not.toContain("planted");
+    }
   });
 
   it("format: pydynox writes strings that the independent reader decrypts; the data-key cache applies", async () => {
@@ -52,6 +73,7 @@ describe("pydynox's format", () => {
     const dataKey = await new LocalKeyProvider({ keys: LOCAL_KEYS }).decryptDataKey(
       pydynoxParts(stored).wrapped,
       { app: "py" },
+      ["local/app"],
     );
     expect(pydynoxDecrypt(dataKey, stored)).toBe("123-45-6789");
     const other = ctx.fake.stored("Users", { pk: { S: "v" }, sk: { S: "s" } })!.ssn.S as string;
@@ -168,7 +190,9 @@ describe("the direct KMS scheme", () => {
     await writeWith({ format: "pydynox" }, "pydynox");
     await writeWith({ scheme: "kms" }, "kms");
     const reader = fake.client();
-    reader.middlewareStack.use(fieldEncryption(usersConfig({}, { fields: { ssn: {} } })));
+    reader.middlewareStack.use(
+      fieldEncryption(usersConfig({}, { fields: { ssn: { acceptFormats: ["pydynox", "kms"] } } })),
+    );
     for (const pk of ["native", "pydynox", "kms"]) {
       expect(
         (
@@ -214,15 +238,20 @@ describe("the direct KMS scheme", () => {
 
 describe("key rotation on read", () => {
   const keys = { old: randomBytes(32), current: randomBytes(32) };
-  const config = (keyId: string, provider: LocalKeyProvider): FieldEncryptionConfig => ({
+  const config = (
+    keyId: string,
+    provider: LocalKeyProvider,
+    decryptOnlyKeyIds?: string[],
+  ): FieldEncryptionConfig => ({
     keyId,
     keyProvider: provider,
+    ...(decryptOnlyKeyIds ? { decryptOnlyKeyIds } : {}),
     tables: {
       Users: { partitionKey: "pk", sortKey: "sk", fields: { ssn: {}, other: { scheme: "kms" } } },
     },
   });
 
-  it("a changed keyId makes new writes use the new key while values under the old one still decrypt", async () => {
+  it("a changed keyId makes new writes use the new key while values under the old one, listed in decryptOnlyKeyIds, still decrypt", async () => {
     const fake = new FakeDynamoDB({ Users: ["pk", "sk"] });
     const before = fake.client();
     before.middlewareStack.use(fieldEncryption(config("old", new LocalKeyProvider({ keys }))));
@@ -242,6 +271,7 @@ describe("key rotation on read", () => {
             keys: { current: keys.current },
             decryptOnlyKeys: { old: keys.old },
           }),
+          ["old"],
         ),
       ),
     );
@@ -271,6 +301,32 @@ describe("key rotation on read", () => {
       ).Item!;
       expect([item.ssn, item.other]).toEqual([{ S: ssn }, { S: other }]);
     }
+  });
+
+  it("a value under a key the field does not list is refused (kms.incorrectKey), even when the provider holds that key", async () => {
+    const fake = new FakeDynamoDB({ Users: ["pk", "sk"] });
+    const provider = () =>
+      new LocalKeyProvider({ keys: { current: keys.current }, decryptOnlyKeys: { old: keys.old } });
+    const writer = fake.client();
+    writer.middlewareStack.use(
+      fieldEncryption(config("old", new LocalKeyProvider({ keys: { old: keys.old } }))),
+    );
+    await writer.send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: "a" }, sk: { S: "s" }, ssn: { S: "1" }, other: { S: "2" } },
+      }),
+    );
+    const reader = fake.client();
+    reader.middlewareStack.use(fieldEncryption(config("current", provider())));
+    const error = await reader
+      .send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "s" } } }))
+      .then(
+        () => undefined,
+        (e: unknown) => e as EncryptionError,
+      );
+    expect(error).toMatchObject({ code: "kms.incorrectKey" });
+    expect(error!.items!.map((i) => i.field)).toEqual(["ssn"]);
   });
 
   it("a decrypt-only key is never used to write", async () => {

@@ -7,9 +7,14 @@ import {
   TransactWriteCommand,
   BatchWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { EncryptionError, fieldEncryption, type FieldEncryptionConfig } from "../../src";
+import {
+  EncryptionError,
+  fieldEncryption,
+  type FieldEncryptionConfig,
+  type FieldEncryptionEvent,
+} from "../../src";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
-import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
+import { SAMPLE, setup, USERS, usersConfig } from "../support/plugin-setup";
 
 const KEY = { pk: SAMPLE.pk, sk: SAMPLE.sk };
 
@@ -130,49 +135,105 @@ describe("ReadOnly", () => {
 });
 
 describe("legacy plaintext", () => {
-  it("values without the ENC: prefix are returned as they are by default", async () => {
+  it("values without the ENC: prefix are refused by default (ciphertext.plaintextNotAllowed), whatever their type, and the message says how to allow them during a migration", async () => {
     const { fake, client } = setup();
-    fake.tables.get("Users")!.set(JSON.stringify([{ S: "a" }, { S: "b" }]), {
-      pk: { S: "a" },
-      sk: { S: "b" },
-      ssn: { S: "123-45-6789" },
-      card: { M: { number: { N: "4111" } } },
-    });
-    const out = await client.send(
-      new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }),
-    );
-    expect(out.Item).toEqual({
-      pk: { S: "a" },
-      sk: { S: "b" },
-      ssn: { S: "123-45-6789" },
-      card: { M: { number: { N: "4111" } } },
-    });
+    for (const ssn of [
+      { S: "123-45-6789" },
+      { M: { evil: { S: "type confusion" } } },
+      { N: "7" },
+    ]) {
+      fake.tables.get("Users")!.set(JSON.stringify([{ S: "a" }, { S: "b" }]), {
+        pk: { S: "a" },
+        sk: { S: "b" },
+        ssn,
+      });
+      const error = await client
+        .send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }))
+        .then(
+          () => undefined,
+          (e: unknown) => e as EncryptionError,
+        );
+      expect(error).toMatchObject({ code: "ciphertext.plaintextNotAllowed", field: "ssn" });
+      expect(error!.message).toContain("allowPlaintext: true");
+      expect(error!.message).not.toMatch(/123-45-6789|type confusion/);
+    }
   });
 
   it.each([
-    ["the field", usersConfig({}, { fields: { ssn: { allowPlaintext: false } } })],
-    ["the table", usersConfig({}, { allowPlaintext: false })],
-    ["the config", usersConfig({ allowPlaintext: false })],
-  ])("allowPlaintext: false on %s makes them ciphertext.plaintextNotAllowed", async (_, config) => {
-    const { fake, client } = setup(config);
-    fake.tables.get("Users")!.set(JSON.stringify([{ S: "a" }, { S: "b" }]), {
-      pk: { S: "a" },
-      sk: { S: "b" },
-      ssn: { S: "123-45-6789" },
-    });
-    const error = await client
-      .send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }))
-      .then(
-        () => undefined,
-        (e: unknown) => e as EncryptionError,
+    [
+      "the field",
+      usersConfig({}, { fields: { ...USERS.fields, ssn: { allowPlaintext: true } } }),
+      1,
+    ],
+    ["the table", usersConfig({}, { allowPlaintext: true }), 2],
+    ["the config", usersConfig({ allowPlaintext: true }), 2],
+  ])(
+    "allowPlaintext: true on %s returns them as they are, with one plaintext event per value read",
+    async (_, config, events) => {
+      const seen: FieldEncryptionEvent[] = [];
+      const { fake, client } = setup({ ...config, onEvent: (e) => seen.push(e) });
+      fake.tables.get("Users")!.set(JSON.stringify([{ S: "a" }, { S: "b" }]), {
+        pk: { S: "a" },
+        sk: { S: "b" },
+        ssn: { S: "123-45-6789" },
+        card: { M: { number: { N: "4111" } } },
+      });
+      const read = () =>
+        client.send(
+          new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }),
+        );
+      if (events === 1) {
+        // card.number still forbids plaintext: only the field that allows it may hold it.
+        await expect(read()).rejects.toMatchObject({
+          code: "ciphertext.plaintextNotAllowed",
+          field: "card.number",
+        });
+        fake.tables.get("Users")!.get(JSON.stringify([{ S: "a" }, { S: "b" }]))!.card = {
+          M: {},
+        };
+      }
+      seen.length = 0;
+      const out = await read();
+      expect(out.Item!.ssn).toEqual({ S: "123-45-6789" });
+      expect(seen.filter((e) => e.type === "plaintext")).toEqual(
+        [
+          { type: "plaintext", table: "Users", field: "ssn" },
+          { type: "plaintext", table: "Users", field: "card.number" },
+        ].slice(0, events),
       );
-    expect(error).toMatchObject({
-      code: "ciphertext.plaintextNotAllowed",
-      table: "Users",
-      field: "ssn",
-    });
-    expect(error!.message).not.toContain("123-45-6789");
-  });
+    },
+  );
+
+  it.each([
+    [
+      "the field",
+      usersConfig({ allowPlaintext: true }, { fields: { ssn: { allowPlaintext: false } } }),
+    ],
+    ["the table", usersConfig({ allowPlaintext: true }, { allowPlaintext: false })],
+    ["the config", usersConfig({ allowPlaintext: false })],
+  ])(
+    "allowPlaintext: false on %s overrides a wider true and makes them ciphertext.plaintextNotAllowed",
+    async (_, config) => {
+      const { fake, client } = setup(config);
+      fake.tables.get("Users")!.set(JSON.stringify([{ S: "a" }, { S: "b" }]), {
+        pk: { S: "a" },
+        sk: { S: "b" },
+        ssn: { S: "123-45-6789" },
+      });
+      const error = await client
+        .send(new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }))
+        .then(
+          () => undefined,
+          (e: unknown) => e as EncryptionError,
+        );
+      expect(error).toMatchObject({
+        code: "ciphertext.plaintextNotAllowed",
+        table: "Users",
+        field: "ssn",
+      });
+      expect(error!.message).not.toContain("123-45-6789");
+    },
+  );
 
   it("a plaintext write goes out encrypted whatever allowPlaintext says", async () => {
     const { fake, client } = setup(usersConfig({ allowPlaintext: true }));

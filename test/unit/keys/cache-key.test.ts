@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { decryptCacheKey, encryptCacheKey } from "../../../src/keys/cache-key";
+import { decryptCacheKey, decryptCachePrefix, encryptCacheKey } from "../../../src/keys/cache-key";
 
 /** The documented scheme, computed here independently: SHA-256 over u32-length-prefixed parts. */
 function expected(parts: (string | Buffer)[]): string {
@@ -33,12 +33,11 @@ describe("cache keys (known answers)", () => {
     );
   });
 
-  it("decrypt cache key", () => {
-    const key = decryptCacheKey("aws-kms", Buffer.from("wrapped"), { tenant: "a" });
-    expect(key).toBe(
-      `dfe/decrypt/v1\u0000aws-kms\u0000[["tenant","a"]]\u0000${Buffer.from("wrapped").toString("base64")}`,
+  it("decrypt cache key: provider, context, the keys allowed to open it, and the wrapped bytes", () => {
+    const prefix = decryptCachePrefix("aws-kms", '[["tenant","a"]]', ["alias/app", "alias/old"]);
+    expect(decryptCacheKey(prefix, Buffer.from("wrapped"))).toBe(
+      `dfe/decrypt/v2\u0000aws-kms\u0000[["tenant","a"]]\u0000["alias/app","alias/old"]\u0000${Buffer.from("wrapped").toString("base64")}`,
     );
-    expect(decryptCacheKey("aws-kms", Buffer.from("wrapped"), '[["tenant","a"]]')).toBe(key);
   });
 
   it("every input changes the key, and parts cannot run into each other", () => {
@@ -49,10 +48,13 @@ describe("cache keys (known answers)", () => {
       encryptCacheKey("aws-kms", "k", { a: "" }),
       encryptCacheKey("aws-kms", "k", { a: "b" }),
       encryptCacheKey("aws-kmsk", "", {}),
-      decryptCacheKey("aws-kms", Buffer.from("k"), {}),
-      decryptCacheKey("aws-kms", Buffer.from("k"), { a: "b" }),
-      decryptCacheKey("local", Buffer.from("k"), {}),
+      decryptCacheKey(decryptCachePrefix("aws-kms", "[]", ["k"]), Buffer.from("k")),
+      decryptCacheKey(decryptCachePrefix("aws-kms", '[["a","b"]]', ["k"]), Buffer.from("k")),
+      decryptCacheKey(decryptCachePrefix("local", "[]", ["k"]), Buffer.from("k")),
+      decryptCacheKey(decryptCachePrefix("aws-kms", "[]", ["k2"]), Buffer.from("k")),
+      decryptCacheKey(decryptCachePrefix("aws-kms", "[]", ["k", "k2"]), Buffer.from("k")),
+      decryptCacheKey(decryptCachePrefix("aws-kms", "[]", ["k"]), Buffer.from("k2")),
     ]);
-    expect(keys.size).toBe(9);
+    expect(keys.size).toBe(12);
   });
 });

@@ -1,0 +1,4 @@
+import type { itemKey } from "../format/binding";
+
+/** The key attributes a value is bound to: name and canonical bytes, partition key first. */
+export type BindingKey = ReturnType<typeof itemKey>;
