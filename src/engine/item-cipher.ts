@@ -46,8 +46,8 @@ export interface ItemJob {
 }
 
 /** An item left out of a response because one of its values failed to decrypt. */
-export interface SkippedItem {
-  job: ItemJob;
+export interface SkippedItem<J extends ItemJob = ItemJob> {
+  job: J;
   error: EncryptionError;
 }
 
@@ -63,12 +63,12 @@ interface PendingEncrypt extends Pending {
   plaintext: Buffer;
 }
 
-interface PendingDecrypt extends Pending {
+interface PendingDecrypt<J extends ItemJob = ItemJob> extends Pending {
   stored: StoredValue;
   /** Identifies the KMS call this value needs: the data key, or the value itself for the kms scheme. */
   callKey: string;
   /** The item the value belongs to. */
-  job: ItemJob;
+  job: J;
 }
 
 /** KMS's limit on `Encrypt` plaintext, which bounds values of the `kms` scheme. */
@@ -365,10 +365,10 @@ export class ItemCipher {
    * returned instead, those items left untouched, for the caller to drop.
    * KMS outages and the call budget always throw.
    */
-  async decryptItems(jobs: readonly ItemJob[]): Promise<SkippedItem[]> {
-    const pending: PendingDecrypt[] = [];
-    const failed = new Map<ItemJob, EncryptionError>();
-    const fail = (job: ItemJob, error: unknown): void => {
+  async decryptItems<J extends ItemJob>(jobs: readonly J[]): Promise<SkippedItem<J>[]> {
+    const pending: PendingDecrypt<J>[] = [];
+    const failed = new Map<J, EncryptionError>();
+    const fail = (job: J, error: unknown): void => {
       if (!isValueFailure(error)) throw error;
       if (!failed.has(job)) failed.set(job, error);
     };
@@ -433,7 +433,7 @@ export class ItemCipher {
     } finally {
       for (const plaintext of plainValues.values()) plaintext.fill(0);
     }
-    const skipped: SkippedItem[] = [];
+    const skipped: SkippedItem<J>[] = [];
     if (failed.size > 0) {
       const failures = [...failed].map(([job, error]) => ({
         job,
@@ -454,9 +454,9 @@ export class ItemCipher {
   }
 
   /** Finds the values of one item to decrypt, checking each against its field's rules. */
-  private collectDecrypt(
-    job: ItemJob,
-    pending: PendingDecrypt[],
+  private collectDecrypt<J extends ItemJob>(
+    job: J,
+    pending: PendingDecrypt<J>[],
     slots: FieldSlot[],
     collectSlot: (slot: FieldSlot) => void,
   ): void {
@@ -504,7 +504,7 @@ export class ItemCipher {
           );
         }
         key ??= itemKey(table, item, job.key, at);
-        const p: PendingDecrypt = { slot, field, table, key, stored, callKey: "", job };
+        const p: PendingDecrypt<J> = { slot, field, table, key, stored, callKey: "", job };
         if (stored.format === "kms") {
           p.callKey = `kms:${createHash("sha256")
             .update(stored.blob)

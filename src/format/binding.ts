@@ -32,7 +32,11 @@ const utf8 = (s: string) => lengthPrefixed(Buffer.from(s, "utf8"));
 export function keyValueBytes(value: unknown): Buffer | undefined {
   const type = wireType(value);
   const v = value as Record<string, unknown>;
-  if (type === "S" && typeof v.S === "string") return Buffer.from(`S${v.S}`, "utf8");
+  if (type === "S" && typeof v.S === "string") {
+    // Precondition: lone surrogates all encode to U+FFFD in UTF-8, so keys DynamoDB keeps apart would bind alike.
+    if (!v.S.isWellFormed()) return undefined;
+    return Buffer.from(`S${v.S}`, "utf8");
+  }
   if (type === "N" && typeof v.N === "string") {
     const n = canonicalNumber(v.N);
     return n === undefined ? undefined : Buffer.from(`N${n}`, "utf8");
@@ -53,7 +57,15 @@ export function itemKey(
   for (const name of names.sortKey === undefined
     ? [names.partitionKey]
     : [names.partitionKey, names.sortKey]) {
-    const value = keyValueBytes(item[name] ?? fallback?.[name]);
+    const raw = item[name] ?? fallback?.[name];
+    const value = keyValueBytes(raw);
+    if (value === undefined && typeof (raw as { S?: unknown } | undefined)?.S === "string") {
+      throw new EncryptionError(
+        "item.keyInvalid",
+        `The key attribute "${name}" is a string that is not well-formed UTF-16 (a lone surrogate); it cannot be bound unambiguously`,
+        where,
+      );
+    }
     if (value === undefined) {
       throw new EncryptionError(
         "item.keyMissing",

@@ -41,6 +41,8 @@ export function parseEnvelopeBytes(
     if (bytes.length < offset + 2) throw malformed(where, "truncated");
     length = bytes.readUInt16BE(offset);
     offset += 2;
+    // Precondition: one length has one encoding; the long form is only for lengths of 255 and more, so no two stored texts carry the same envelope.
+    if (length < 0xff) throw malformed(where, "non-canonical wrapped-key length");
   }
   if (
     length === undefined ||

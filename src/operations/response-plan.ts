@@ -26,9 +26,11 @@ export async function applyResponse(
 ): Promise<boolean> {
   const spec = plan.spec;
   const sites = isError ? (spec.errors?.[errorName(body) ?? ""] ?? []) : spec.response;
-  const jobs: (ItemJob & { instance: ScopeInstance })[] = [];
+  const jobs: Job[] = [];
   for (const site of sites) {
-    walk(body, site.path, (item, context) => {
+    // Items of a list (a Query, Scan, BatchGetItem or PartiQL page) can be left out of it; a single item cannot.
+    const inList = site.path[site.path.length - 1] === "[]" && !isError;
+    walk(body, site.path, (item, context, holder, prop) => {
       if (!isObject(item)) return;
       const instance =
         site.table === "scope"
@@ -38,11 +40,20 @@ export async function applyResponse(
               plan.byTable.get(tableNameOf(context.mapKey) ?? ""))
             : plan.byIndex.get(context.index ?? -1);
       if (!instance?.table) return;
-      jobs.push({ table: instance.table, item: item as WireItem, key: instance.key, instance });
+      jobs.push({
+        table: instance.table,
+        item: item as WireItem,
+        key: instance.key,
+        instance,
+        skippable: inList,
+        list: inList ? (holder as unknown[]) : undefined,
+        index: prop as number,
+      });
     });
   }
   let changed = jobs.length > 0;
-  await cipher.decryptItems(jobs);
+  const skipped = await cipher.decryptItems(jobs);
+  if (skipped.length > 0) dropItems(body, skipped);
   for (const { item, instance } of jobs) {
     for (const name of instance.added ?? []) delete item[name];
   }
@@ -51,6 +62,27 @@ export async function applyResponse(
   if (!isError && spec.restore === "UnprocessedKeys")
     changed = restoreUnprocessedKeys(plan, body) || changed;
   return changed;
+}
+
+interface Job extends ItemJob {
+  instance: ScopeInstance;
+  /** The page list the item is in, when it can be left out. */
+  list: unknown[] | undefined;
+  index: number;
+}
+
+/** Leaves items that failed to decrypt out of their pages, and out of `Count`, highest index first so the others keep their places. */
+function dropItems(body: Record<string, unknown>, skipped: readonly { job: Job }[]): void {
+  const byList = new Map<unknown[], number[]>();
+  for (const { job } of skipped) {
+    const indexes = byList.get(job.list!) ?? [];
+    indexes.push(job.index);
+    byList.set(job.list!, indexes);
+  }
+  for (const [list, indexes] of byList)
+    for (const i of indexes.sort((a, b) => b - a)) list.splice(i, 1);
+  if (typeof body.Count === "number" && Array.isArray(body.Items))
+    body.Count = body.Items.length;
 }
 
 function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown>): boolean {

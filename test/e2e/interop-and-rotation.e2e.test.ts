@@ -51,7 +51,7 @@ async function stored(pk: string): Promise<string> {
 }
 
 describe("sharing a table with pydynox services", () => {
-  it("reads values a pydynox service wrote (independent writer: KMS GenerateDataKey, then AES-GCM with no associated data)", async () => {
+  it("reads values a pydynox service wrote, on a field that accepts pydynox's format (independent writer: KMS GenerateDataKey, then AES-GCM with no associated data)", async () => {
     const dataKey = await kmsClient.send(
       new GenerateDataKeyCommand({
         KeyId: "alias/app-data",
@@ -76,6 +76,7 @@ describe("sharing a table with pydynox services", () => {
     kms.resetCalls();
     const app = clients(kms, {
       keyId: "alias/app-data",
+      acceptFormats: ["pydynox"],
       tables: { [table]: { partitionKey: "pk", fields } },
     });
     expect(
@@ -189,7 +190,7 @@ describe("least privilege for both schemes and all three modes", () => {
 });
 
 describe("key rotation on read, with KMS", () => {
-  it("after keyId moves to a new key, new values use it and old ones still decrypt; allowedKeyArns limits which keys are accepted", async () => {
+  it("after keyId moves to a new key, new values use it and old ones, listed in decryptOnlyKeyIds, still decrypt; unlisted keys and allowedKeyArns refuse them", async () => {
     kms.createKey({ alias: "alias/rotate-old" });
     const current = kms.createKey({ alias: "alias/rotate-new" });
     for (const scheme of ["envelope", "kms"] as const) {
@@ -202,6 +203,7 @@ describe("key rotation on read, with KMS", () => {
       );
       const after = clients(kms, {
         keyId: "alias/rotate-new",
+        decryptOnlyKeyIds: ["alias/rotate-old"],
         tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
       });
       await after.doc.send(
@@ -222,7 +224,16 @@ describe("key rotation on read, with KMS", () => {
         ).Item!.ssn,
       ).toBe("new");
 
-      // A client that accepts only the current key, even though IAM would let it decrypt under the old one.
+      // A client that does not list the old key refuses its values, though IAM would let it decrypt them.
+      const unlisted = clients(kms, {
+        keyId: "alias/rotate-new",
+        tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
+      });
+      await expect(
+        unlisted.doc.send(new GetCommand({ TableName: table, Key: { pk: `rot-old-${scheme}` } })),
+      ).rejects.toMatchObject({ code: "kms.incorrectKey" });
+
+      // allowedKeyArns refuses a listed key's values too, when its ARN is not allowed.
       const strictClient = kms.client();
       const low = new DynamoDBClient({
         endpoint: dynamoEndpoint(),
@@ -232,6 +243,7 @@ describe("key rotation on read, with KMS", () => {
       low.middlewareStack.use(
         fieldEncryption({
           keyId: "alias/rotate-new",
+          decryptOnlyKeyIds: ["alias/rotate-old"],
           keyProvider: new KmsKeyProvider({ client: strictClient, allowedKeyArns: [current.arn] }),
           tables: { [table]: { partitionKey: "pk", fields: { ssn: { scheme } } } },
         }),

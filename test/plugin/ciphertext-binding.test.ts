@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EncryptionError, fieldEncryption } from "../../src";
+import type { TableOptions } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { setup, usersConfig } from "../support/plugin-setup";
 
@@ -90,7 +91,10 @@ describe("a ciphertext is bound to its table, item and field", () => {
   it("two tables may not share a logical name (explicit or by default), since values would move between them undetected", () => {
     const table = { partitionKey: "pk", sortKey: "sk", fields: { ssn: {} } };
     for (const tables of [
-      { Users: table, UsersRestored: { ...table, logicalName: "Users" } },
+      { Users: table, UsersRestored: { ...table, logicalName: "Users" } } as Record<
+        string,
+        TableOptions
+      >,
       { A1x: { ...table, logicalName: "Same" }, B1x: { ...table, logicalName: "Same" } },
     ])
       expect(() => fieldEncryption({ ...usersConfig(), tables })).toThrow(

@@ -108,6 +108,20 @@ describe("envelope format", () => {
     expect(isStoredCiphertext(stored)).toBe(true);
   });
 
+  it("refuses the long length form for a wrapped key shorter than 255 bytes: each length has one encoding", () => {
+    const wrapped = Buffer.alloc(184, 7);
+    const stored = seal(createSecretKey(VECTOR.dataKey), wrapped, Buffer.of(5), vectorAad());
+    const bytes = Buffer.from(stored.slice(4), "base64");
+    expect(bytes[1]).toBe(184);
+    const long = Buffer.concat([Buffer.of(0xdf, 0xff, 0x00, 184), bytes.subarray(2)]);
+    expect(() => parseEnvelope(`ENC:${long.toString("base64")}`, where)).toThrow(
+      expect.objectContaining({
+        code: "ciphertext.malformed",
+        message: expect.stringContaining("non-canonical wrapped-key length"),
+      }),
+    );
+  });
+
   it("is the same size as pydynox's format for a string (the type tag replaces a length byte)", () => {
     const wrapped = Buffer.alloc(184); // a KMS CiphertextBlob for a 256-bit data key
     const ours = seal(
