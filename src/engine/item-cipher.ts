@@ -4,7 +4,14 @@ import type { ResolvedConfig, ResolvedField, ResolvedTable } from "../config/res
 import { EncryptionError, type UndecryptableItem } from "../errors/encryption-error";
 import { type AadParts, aadParts, associatedDataFrom, itemKey, keyDigest } from "../format/binding";
 import { toDirect } from "../format/direct-format";
-import { ENVELOPE_VERSION, open, seal } from "../format/envelope";
+import {
+  type EnvelopeHead,
+  envelopeHead,
+  envelopeWithHead,
+  ENVELOPE_VERSION,
+  open,
+  seal,
+} from "../format/envelope";
 import { sealPydynox } from "../format/pydynox-format";
 import { ENCRYPTED_PREFIX } from "../format/stored-text";
 import { parseStoredValue, type StoredValue } from "../format/stored-value";
@@ -75,6 +82,9 @@ interface PendingDecrypt<J extends ItemJob = ItemJob> extends Pending {
 const KMS_MAX_PLAINTEXT = 4096;
 
 const where = (p: Pending) => ({ table: p.table.name, field: p.field.path });
+
+/** Per response: each field's last data key, recognised by its stored text's prefix. */
+type Heads = Map<ResolvedField, EnvelopeHead & { callKey: string }>;
 
 const FORMAT_NAMES: Record<StoredFormat, string> = {
   native: "native format",
@@ -374,9 +384,10 @@ export class ItemCipher {
     };
     const slots: FieldSlot[] = [];
     const collectSlot = (slot: FieldSlot) => slots.push(slot);
+    const heads: Heads = new Map();
     for (const job of jobs) {
       try {
-        this.collectDecrypt(job, pending, slots, collectSlot);
+        this.collectDecrypt(job, pending, slots, collectSlot, heads);
       } catch (error) {
         fail(job, error);
       }
@@ -459,6 +470,7 @@ export class ItemCipher {
     pending: PendingDecrypt<J>[],
     slots: FieldSlot[],
     collectSlot: (slot: FieldSlot) => void,
+    heads: Heads,
   ): void {
     const { table, item } = job;
     let key: BindingKey | undefined;
@@ -494,6 +506,22 @@ export class ItemCipher {
           this.emit({ type: "plaintext", table: table.name, field: field.path });
           continue; // legacy plaintext, returned as it is
         }
+        // Values under the data key this field's previous value used share its text prefix: only their IV, body and tag are decoded.
+        const head = heads.get(field);
+        const envelope = head && envelopeWithHead(value.S, head, at);
+        if (envelope) {
+          key ??= itemKey(table, item, job.key, at);
+          pending.push({
+            slot,
+            field,
+            table,
+            key,
+            stored: { format: "native", envelope },
+            callKey: head.callKey,
+            job,
+          });
+          continue;
+        }
         const stored = parseStoredValue(value.S, at);
         // Precondition: a field reads only the formats it writes or lists in acceptFormats; pydynox's format binds nothing and could be copied in from any item.
         if (!field.accepts.has(stored.format)) {
@@ -516,6 +544,8 @@ export class ItemCipher {
             field.decryptCachePrefix,
             stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped,
           );
+          if (stored.format === "native")
+            heads.set(field, { ...envelopeHead(value.S, stored.envelope), callKey: p.callKey });
         }
         pending.push(p);
       }

@@ -96,12 +96,26 @@ export function aadParts(
   };
 }
 
-/** The associated data for one item's key, from precomputed parts. */
+/** The encoded key part of each item's associated data, made once per item rather than per value. */
+const keyParts = new WeakMap<Binding["key"], Buffer>();
+
+function keyPart(key: Binding["key"]): Buffer {
+  let part = keyParts.get(key);
+  if (!part) {
+    const chunks: Buffer[] = [Buffer.of(key.length)];
+    for (const { name, value } of key) chunks.push(utf8(name), lengthPrefixed(value));
+    keyParts.set(key, (part = Buffer.concat(chunks)));
+  }
+  return part;
+}
+
+/** The associated data for one item's key, from precomputed parts, in one allocation. */
 export function associatedDataFrom(parts: AadParts, key: Binding["key"]): Buffer {
-  const chunks = [parts.prefix, Buffer.of(key.length)];
-  for (const { name, value } of key) chunks.push(utf8(name), lengthPrefixed(value));
-  chunks.push(parts.suffix);
-  return Buffer.concat(chunks);
+  const middle = keyPart(key);
+  return Buffer.concat(
+    [parts.prefix, middle, parts.suffix],
+    parts.prefix.length + middle.length + parts.suffix.length,
+  );
 }
 
 /**

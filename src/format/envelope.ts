@@ -89,6 +89,64 @@ export function seal(
   );
 }
 
+/**
+ * What every stored value under one data key shares: the text up to the last
+ * full base64 group inside the wrapped key, and the envelope it came from.
+ * A page usually holds many values under one data key; recognising them by
+ * this prefix lets a reader decode only each value's IV, body and tag.
+ */
+export interface EnvelopeHead {
+  /** `ENC:` and the base64 of the version, length and wrapped-key bytes that fill whole 3-byte groups. */
+  readonly prefix: string;
+  readonly version: number;
+  readonly wrapped: Buffer;
+  /** How many bytes of the wrapped key fall after the prefix (0 to 2). */
+  readonly leftover: number;
+}
+
+/** The head of a fully parsed envelope, from its canonical stored text. */
+export function envelopeHead(text: string, envelope: Envelope): EnvelopeHead {
+  const headerBytes = envelope.wrapped.length < 0xff ? 2 : 4;
+  const covered = headerBytes + envelope.wrapped.length;
+  const groups = Math.floor(covered / 3);
+  return {
+    prefix: text.slice(0, 4 + groups * 4),
+    version: envelope.version,
+    wrapped: envelope.wrapped,
+    leftover: covered - groups * 3,
+  };
+}
+
+/**
+ * The envelope of `text` if it starts with `head`'s prefix and carries the
+ * same wrapped key: only the rest is base64-decoded, and it must be canonical
+ * on its own (the prefix was, as whole groups). Undefined when `text` is under
+ * another data key; malformed when the rest is not a valid envelope tail.
+ */
+export function envelopeWithHead(
+  text: string,
+  head: EnvelopeHead,
+  where: { table: string; field: string },
+): Envelope | undefined {
+  if (!text.startsWith(head.prefix)) return undefined;
+  const tail = text.slice(head.prefix.length);
+  const bytes = Buffer.from(tail, "base64");
+  if (tail.length % 4 !== 0 || bytes.toString("base64") !== tail)
+    throw malformed(where, "the text after ENC: is not canonical base64");
+  const wrappedEnd = head.wrapped.length;
+  for (let i = 0; i < head.leftover; i++)
+    if (bytes[i] !== head.wrapped[wrappedEnd - head.leftover + i]) return undefined;
+  const offset = head.leftover;
+  if (bytes.length < offset + IV_BYTES + 1 + TAG_BYTES) throw malformed(where, "truncated");
+  return {
+    version: head.version,
+    wrapped: head.wrapped,
+    iv: bytes.subarray(offset, offset + IV_BYTES),
+    body: bytes.subarray(offset + IV_BYTES, bytes.length - TAG_BYTES),
+    tag: bytes.subarray(bytes.length - TAG_BYTES),
+  };
+}
+
 /** Decrypts with AES-256-GCM; a changed or moved value fails with `ciphertext.tampered`. */
 export function open(
   key: KeyObject,
@@ -99,9 +157,13 @@ export function open(
   const decipher = createDecipheriv("aes-256-gcm", key, parts.iv);
   if (aad) decipher.setAAD(aad);
   decipher.setAuthTag(parts.tag);
+  // GCM is a stream mode: update returns the whole plaintext and final only checks the tag.
+  const plaintext = decipher.update(parts.body);
   try {
-    return Buffer.concat([decipher.update(parts.body), decipher.final()]);
+    decipher.final();
+    return plaintext;
   } catch (error) {
+    plaintext.fill(0);
     throw new EncryptionError(
       "ciphertext.tampered",
       `The stored value of "${where.field}" failed authentication: it was changed, or copied from another item, field or table`,
