@@ -70,10 +70,20 @@ interface PendingEncrypt extends Pending {
   plaintext: Buffer;
 }
 
+/** Values that need one KMS call: under one data key, or (kms scheme) one identical stored value. */
+interface KeyGroup {
+  /** Identifies the call: the data key's cache key, or a digest of the value for the kms scheme. */
+  callKey: string;
+  first: PendingDecrypt;
+  dataKey?: UsableDataKey | undefined;
+  /** The kms scheme's decrypted value, zeroed after use. */
+  plain?: Buffer;
+  error?: EncryptionError;
+}
+
 interface PendingDecrypt<J extends ItemJob = ItemJob> extends Pending {
   stored: StoredValue;
-  /** Identifies the KMS call this value needs: the data key, or the value itself for the kms scheme. */
-  callKey: string;
+  group: KeyGroup;
   /** The item the value belongs to. */
   job: J;
 }
@@ -83,8 +93,11 @@ const KMS_MAX_PLAINTEXT = 4096;
 
 const where = (p: Pending) => ({ table: p.table.name, field: p.field.path });
 
-/** Per response: each field's last data key, recognised by its stored text's prefix. */
-type Heads = Map<ResolvedField, EnvelopeHead & { callKey: string }>;
+/** Per response: the KMS calls its values need, and each field's last data key, recognised by its stored text's prefix. */
+interface Reads {
+  heads: Map<ResolvedField, EnvelopeHead & { group: KeyGroup }>;
+  groups: Map<string, KeyGroup>;
+}
 
 const FORMAT_NAMES: Record<StoredFormat, string> = {
   native: "native format",
@@ -384,65 +397,56 @@ export class ItemCipher {
     };
     const slots: FieldSlot[] = [];
     const collectSlot = (slot: FieldSlot) => slots.push(slot);
-    const heads: Heads = new Map();
+    const reads: Reads = { heads: new Map(), groups: new Map() };
     for (const job of jobs) {
       try {
-        this.collectDecrypt(job, pending, slots, collectSlot, heads);
+        this.collectDecrypt(job, pending, slots, collectSlot, reads);
       } catch (error) {
         fail(job, error);
       }
     }
-    const usable = pending.filter((p) => !failed.has(p.job));
-    const direct = usable.find((p) => p.stored.format === "kms");
-    if (direct && typeof this.provider.decrypt !== "function") {
-      throw new EncryptionError(
-        "config.invalid",
-        "A value of the kms scheme needs a key provider with decrypt",
-        where(direct),
-      );
-    }
-
-    const unique = new Map<string, PendingDecrypt>();
-    for (const p of usable) if (!unique.has(p.callKey)) unique.set(p.callKey, p);
-    const dataKeys = new Map<string, UsableDataKey>();
-    const plainValues = new Map<string, Buffer>();
-    const callErrors = new Map<string, EncryptionError>();
-    const calls: PendingDecrypt[] = [];
-    for (const p of unique.values()) {
-      const cached = p.stored.format === "kms" ? undefined : this.cache.peek(p.callKey);
-      if (cached) dataKeys.set(p.callKey, cached);
-      else calls.push(p);
+    const calls: KeyGroup[] = [];
+    const needed = new Set<KeyGroup>();
+    for (const p of pending) if (!failed.has(p.job)) needed.add(p.group); // values of failed items need no call
+    for (const group of needed) {
+      if (group.first.stored.format !== "kms") group.dataKey = this.cache.peek(group.callKey);
+      if (!group.dataKey) calls.push(group);
     }
     if (calls.length > 0) {
-      this.checkCallBudget(calls.length, calls[0]!);
-      await mapLimit(calls, this.config.maxConcurrency, async (p) => {
+      const direct = calls.find((g) => g.first.stored.format === "kms");
+      if (direct && typeof this.provider.decrypt !== "function") {
+        throw new EncryptionError(
+          "config.invalid",
+          "A value of the kms scheme needs a key provider with decrypt",
+          where(direct.first),
+        );
+      }
+      this.checkCallBudget(calls.length, calls[0]!.first);
+      await mapLimit(calls, this.config.maxConcurrency, async (group) => {
         try {
-          await this.unwrap(p, dataKeys, plainValues);
+          await this.unwrap(group);
         } catch (error) {
-          const located = withLocation(error, p);
+          const located = withLocation(error, group.first);
           if (!isValueFailure(located)) throw located;
-          callErrors.set(p.callKey, located);
+          group.error = located;
         }
       });
     }
-    const values: (WireValue | undefined)[] = [];
+    const values: (WireValue | undefined)[] = new Array<WireValue | undefined>(pending.length);
     try {
-      for (const p of pending) {
-        let value: WireValue | undefined;
-        if (!failed.has(p.job)) {
-          const callError = callErrors.get(p.callKey);
-          if (callError) fail(p.job, callError);
-          else
-            try {
-              value = this.open(p, dataKeys, plainValues);
-            } catch (error) {
-              fail(p.job, error);
-            }
-        }
-        values.push(value);
+      for (let i = 0; i < pending.length; i++) {
+        const p = pending[i]!;
+        if (failed.has(p.job)) continue;
+        if (p.group.error) fail(p.job, p.group.error);
+        else
+          try {
+            values[i] = this.open(p);
+          } catch (error) {
+            fail(p.job, error);
+          }
       }
     } finally {
-      for (const plaintext of plainValues.values()) plaintext.fill(0);
+      for (const group of calls) group.plain?.fill(0);
     }
     const skipped: SkippedItem<J>[] = [];
     if (failed.size > 0) {
@@ -458,9 +462,10 @@ export class ItemCipher {
         skipped.push({ job: f.job, error: f.error });
       }
     }
-    pending.forEach((p, i) => {
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
       if (!failed.has(p.job)) setSlot(p.slot, values[i]!);
-    });
+    }
     return skipped;
   }
 
@@ -470,7 +475,7 @@ export class ItemCipher {
     pending: PendingDecrypt<J>[],
     slots: FieldSlot[],
     collectSlot: (slot: FieldSlot) => void,
-    heads: Heads,
+    reads: Reads,
   ): void {
     const { table, item } = job;
     let key: BindingKey | undefined;
@@ -507,7 +512,7 @@ export class ItemCipher {
           continue; // legacy plaintext, returned as it is
         }
         // Values under the data key this field's previous value used share its text prefix: only their IV, body and tag are decoded.
-        const head = heads.get(field);
+        const head = reads.heads.get(field);
         const envelope = head && envelopeWithHead(value.S, head, at);
         if (envelope) {
           key ??= itemKey(table, item, job.key, at);
@@ -517,7 +522,7 @@ export class ItemCipher {
             table,
             key,
             stored: { format: "native", envelope },
-            callKey: head.callKey,
+            group: head.group,
             job,
           });
           continue;
@@ -532,39 +537,40 @@ export class ItemCipher {
           );
         }
         key ??= itemKey(table, item, job.key, at);
-        const p: PendingDecrypt<J> = { slot, field, table, key, stored, callKey: "", job };
+        const p = { slot, field, table, key, stored, job } as PendingDecrypt<J>;
+        let callKey: string;
         if (stored.format === "kms") {
-          p.callKey = `kms:${createHash("sha256")
+          callKey = `kms:${createHash("sha256")
             .update(stored.blob)
             .update(canonicalContext(directContext(p)))
             .update(field.decryptCachePrefix)
             .digest("hex")}`;
         } else {
-          p.callKey = decryptCacheKey(
+          callKey = decryptCacheKey(
             field.decryptCachePrefix,
             stored.format === "native" ? stored.envelope.wrapped : stored.value.wrapped,
           );
-          if (stored.format === "native")
-            heads.set(field, { ...envelopeHead(value.S, stored.envelope), callKey: p.callKey });
         }
+        let group = reads.groups.get(callKey);
+        if (!group) reads.groups.set(callKey, (group = { callKey, first: p }));
+        p.group = group;
+        if (stored.format === "native")
+          reads.heads.set(field, { ...envelopeHead(value.S, stored.envelope), group });
         pending.push(p);
       }
     }
   }
 
-  /** Makes the KMS call one value needs: opens its data key (cached) or, for the kms scheme, the value. */
-  private async unwrap(
-    p: PendingDecrypt,
-    dataKeys: Map<string, UsableDataKey>,
-    plainValues: Map<string, Buffer>,
-  ): Promise<void> {
+  /** Makes the KMS call a group of values needs: opens their data key (cached) or, for the kms scheme, the value. */
+  private async unwrap(group: KeyGroup): Promise<void> {
+    const p = group.first;
     const keyIds = p.field.readKeyIds;
     if (p.stored.format === "kms") {
       const blob = p.stored.blob;
       const plaintext = await this.timed("decrypt", () =>
         this.provider.decrypt!(blob, directContext(p), keyIds),
       );
-      plainValues.set(p.callKey, Buffer.from(plaintext));
+      group.plain = Buffer.from(plaintext);
       plaintext.fill(0);
       return;
     }
@@ -574,26 +580,22 @@ export class ItemCipher {
       this.timed("decryptDataKey", () =>
         this.provider.decryptDataKey(wrapped, { ...p.field.context }, keyIds),
       );
-    dataKeys.set(p.callKey, await this.cache.forDecrypt(p.callKey, wrapped, load));
+    group.dataKey = await this.cache.forDecrypt(group.callKey, wrapped, load);
   }
 
-  private open(
-    p: PendingDecrypt,
-    dataKeys: Map<string, UsableDataKey>,
-    plainValues: Map<string, Buffer>,
-  ): WireValue {
-    const at = where(p);
+  private open(p: PendingDecrypt): WireValue {
     const stored = p.stored;
-    if (stored.format === "kms") return decodeValue(plainValues.get(p.callKey)!, at);
-    const key = dataKeys.get(p.callKey)!.key;
+    if (stored.format === "kms") return decodeValue(p.group.plain!, where(p));
+    const key = p.group.dataKey!.key;
     if (stored.format === "pydynox") {
-      const plaintext = open(key, stored.value, undefined, at);
+      const plaintext = open(key, stored.value, undefined, where(p));
       try {
         return { S: plaintext.toString("utf8") };
       } finally {
         plaintext.fill(0);
       }
     }
+    const at = where(p);
     const plaintext = open(key, stored.envelope, this.aadFor(p, stored.envelope.version), at);
     try {
       return decodeValue(plaintext, at);

@@ -96,15 +96,26 @@ export function aadParts(
   };
 }
 
-/** The encoded key part of each item's associated data, made once per item rather than per value. */
-const keyParts = new WeakMap<Binding["key"], Buffer>();
+/** An item's binding key, with the encoded key part of its associated data once made. */
+type KeyWithPart = Binding["key"] & { encodedPart?: Buffer };
 
-function keyPart(key: Binding["key"]): Buffer {
-  let part = keyParts.get(key);
+/** The encoded key part of an item's associated data, made once per item rather than per value. */
+function keyPart(key: KeyWithPart): Buffer {
+  let part = key.encodedPart;
   if (!part) {
-    const chunks: Buffer[] = [Buffer.of(key.length)];
-    for (const { name, value } of key) chunks.push(utf8(name), lengthPrefixed(value));
-    keyParts.set(key, (part = Buffer.concat(chunks)));
+    // u8 count, then lp(name) and lp(value) per attribute, written into one buffer.
+    let size = 1;
+    for (const { name, value } of key) size += 8 + Buffer.byteLength(name, "utf8") + value.length;
+    part = Buffer.allocUnsafe(size);
+    let at = part.writeUInt8(key.length, 0);
+    for (const { name, value } of key) {
+      const written = part.write(name, at + 4, "utf8");
+      part.writeUInt32BE(written, at);
+      at += 4 + written;
+      at = part.writeUInt32BE(value.length, at);
+      at += value.copy(part, at);
+    }
+    key.encodedPart = part;
   }
   return part;
 }

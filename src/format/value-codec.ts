@@ -46,37 +46,39 @@ export function encodeValue(value: WireValue, where: { table: string; field: str
   }
 }
 
+function notOurs(where: { table: string; field: string }): EncryptionError {
+  return new EncryptionError(
+    "ciphertext.malformed",
+    `The decrypted value of "${where.field}" is not a value this library wrote`,
+    where,
+  );
+}
+
 export function decodeValue(bytes: Buffer, where: { table: string; field: string }): WireValue {
-  const bad = () =>
-    new EncryptionError(
-      "ciphertext.malformed",
-      `The decrypted value of "${where.field}" is not a value this library wrote`,
-      where,
-    );
-  const body = bytes.subarray(1);
+  // Decoded from offset 1 without a subarray: this runs once per value read.
   switch (bytes[0]) {
     case TAG.S:
-      return { S: body.toString("utf8") };
+      return { S: bytes.toString("utf8", 1) };
     case TAG.N:
-      return { N: body.toString("utf8") };
+      return { N: bytes.toString("utf8", 1) };
     case TAG.B:
-      return { B: body.toString("base64") };
+      return { B: bytes.toString("base64", 1) };
     case TAG.BOOL:
-      if (body.length !== 1 || body[0]! > 1) throw bad();
-      return { BOOL: body[0] === 1 };
+      if (bytes.length !== 2 || bytes[1]! > 1) throw notOurs(where);
+      return { BOOL: bytes[1] === 1 };
     case TAG.NULL:
       return { NULL: true };
     case TAG.JSON: {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.toString("utf8"));
+        parsed = JSON.parse(bytes.toString("utf8", 1));
       } catch {
-        throw bad();
+        throw notOurs(where);
       }
-      if (wireType(parsed) === undefined) throw bad();
+      if (wireType(parsed) === undefined) throw notOurs(where);
       return parsed as WireValue;
     }
     default:
-      throw bad();
+      throw notOurs(where);
   }
 }
