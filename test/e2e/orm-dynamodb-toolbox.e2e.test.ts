@@ -13,6 +13,7 @@ import {
   $prepend,
   $remove,
   $subtract,
+  $sum,
   BatchGetCommand,
   BatchGetRequest,
   BatchPutRequest,
@@ -309,7 +310,7 @@ describe("dynamodb-toolbox 2 through the plugin (DynamoDB Local)", () => {
     expect(await stored(ada)).toEqual(before);
   });
 
-  it("refuses, with nothing sent, what cannot work on ciphertext: filters and conditions on an encrypted attribute, $add, $subtract and $get", async () => {
+  it("refuses, with nothing sent, what cannot work on ciphertext: filters and conditions on an encrypted attribute, $add, $sum, $subtract and $get", async () => {
     const ada = user({ balance: 10 });
     await User.build(PutItemCommand).item(ada).send();
     const before = await stored(ada);
@@ -347,6 +348,13 @@ describe("dynamodb-toolbox 2 through the plugin (DynamoDB Local)", () => {
         () =>
           User.build(UpdateItemCommand)
             .item({ ...keyOf(ada), balance: $add(5) })
+            .send(),
+      ],
+      [
+        "$sum",
+        () =>
+          User.build(UpdateItemCommand)
+            .item({ ...keyOf(ada), balance: $sum(1, 2) })
             .send(),
       ],
       [
