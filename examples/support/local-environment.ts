@@ -11,7 +11,7 @@ import {
   LOCAL_REGION,
   startDynamoDBLocal,
 } from "../../scripts/dynamodb-local/start";
-import { createTable } from "../../test/support/dynamodb";
+import { createTable, type GlobalIndex } from "../../test/support/dynamodb";
 
 export interface LocalEnvironment {
   /** Config for a DynamoDBClient that talks to DynamoDB Local. */
@@ -19,8 +19,11 @@ export interface LocalEnvironment {
   kms: KmsTestServer;
   /** A KMS client for the KMS test server, as `accessKeyId` (whose permissions the server enforces). */
   kmsClient(accessKeyId?: string): KMSClient;
-  /** Creates a table with a string partition key (and sort key). */
-  createTable(name: string, key: { partitionKey: string; sortKey?: string }): Promise<void>;
+  /** Creates a table with a string partition key (and sort key, and global secondary indexes). */
+  createTable(
+    name: string,
+    key: { partitionKey: string; sortKey?: string; indexes?: GlobalIndex[] },
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -9,6 +9,7 @@ import type { OperandNode, ValueNode } from "../expressions/ast";
 import {
   type DocumentPath,
   encryptedFieldOf,
+  encryptedRead,
   pathText,
   relate,
   resolvePath,
@@ -78,8 +79,13 @@ function valueNames(expression: unknown): Set<string> {
  * copy of the request:
  * - `SET field = :v` and `SET field = if_not_exists(field, :v)` encrypt `:v`
  *   (into a new placeholder, so other uses of `:v` keep the plaintext);
- * - `SET parent = :v`, and `list_append` onto a list of encrypted elements,
- *   encrypt the fields inside `:v`;
+ * - `SET parent = :v` encrypts the fields inside `:v`;
+ * - on a list of encrypted elements, or of elements that hold encrypted
+ *   fields, `list_append` and `if_not_exists` nest in any order (the form
+ *   ElectroDB's and dynamodb-toolbox's append and prepend generate):
+ *   `SET list = list_append(if_not_exists(list, :empty), :new)`; every
+ *   argument must be the target itself or a `:value`, and each `:value` is
+ *   encrypted element by element;
  * - `REMOVE` of an encrypted path is allowed;
  * - arithmetic, `list_append`, `ADD` or `DELETE` on an encrypted path, a copy
  *   of an encrypted path to another one, and anything inside an encrypted
@@ -103,22 +109,13 @@ export function planUpdateExpression(
   const keyOf = requestKey(table, scope);
 
   const readsEncrypted = (operand: OperandNode, action: string): void => {
-    if (operand.kind === "path") {
-      const path = resolvePath(operand, names);
-      const relation = relate(path, table.fields);
-      if (relation.kind !== "none") {
-        const field = encryptedFieldOf(relation)!;
-        throw refuse(
-          table,
-          `${action} reads ${pathText(path)}, which holds the encrypted field "${field.path}"; its ciphertext is bound to where it is stored, so it cannot be copied or computed with.`,
-          field.path,
-        );
-      }
-    } else if (operand.kind === "call") operand.args.forEach((a) => readsEncrypted(a, action));
-    else if (operand.kind === "arithmetic") {
-      readsEncrypted(operand.left, action);
-      readsEncrypted(operand.right, action);
-    }
+    const read = encryptedRead(operand, names, table.fields);
+    if (read)
+      throw refuse(
+        table,
+        `${action} reads ${pathText(read.path)}, which holds the encrypted field "${read.field.path}"; its ciphertext is bound to where it is stored, so it cannot be copied or computed with.`,
+        read.field.path,
+      );
   };
 
   const place = (node: ValueNode, below: Below): void => {
@@ -168,53 +165,38 @@ export function planUpdateExpression(
         relation.field.path,
       );
     }
-    let operand = action.value;
-    const isTarget = (o: OperandNode | undefined) =>
-      o?.kind === "path" && samePath(resolvePath(o, names), path);
-    if (
-      operand.kind === "call" &&
-      operand.name === "if_not_exists" &&
-      operand.args.length === 2 &&
-      isTarget(operand.args[0])
-    )
-      operand = operand.args[1]!;
-    if (relation.kind === "exact") {
-      if (operand.kind !== "value") {
-        throw refuse(
-          table,
-          `SET ${where}: the encrypted field "${relation.field.path}" can only be set to a :value (or if_not_exists(${where}, :value)); arithmetic, list_append and copies cannot work on ciphertext.`,
-          relation.field.path,
-        );
+    // The path is an encrypted field, or holds some below it.
+    const below: Below =
+      relation.kind === "exact" ? [{ field: relation.field, remaining: [] }] : relation.below;
+    const field = below[0]!.field.path;
+    // list_append keeps the stored elements, bound to their field and not to an index, and adds
+    // elements whose fields are encrypted: it works on a list of encrypted elements, never on one.
+    const lists =
+      relation.kind === "ancestor" && relation.below.every((b) => b.remaining[0]?.kind === "each");
+    const allowed = lists
+      ? `a :value, or if_not_exists and list_append (nested in any order) whose every argument is ${where} itself or a :value`
+      : `a :value, or if_not_exists whose every argument is ${where} itself or a :value`;
+    const writes = (operand: OperandNode, top: boolean): void => {
+      if (operand.kind === "value") return place(operand, below);
+      // The target read inside a function keeps its values where they are bound; alone it is a copy.
+      if (!top && operand.kind === "path" && samePath(resolvePath(operand, names), path)) return;
+      if (
+        operand.kind === "call" &&
+        operand.args.length === 2 &&
+        (operand.name === "if_not_exists" || (lists && operand.name === "list_append"))
+      ) {
+        for (const arg of operand.args) writes(arg, false);
+        return;
       }
-      place(operand, [{ field: relation.field, remaining: [] }]);
-      continue;
-    }
-    // The path holds encrypted fields below it.
-    if (operand.kind === "value") {
-      place(operand, relation.below);
-    } else if (
-      operand.kind === "call" &&
-      operand.name === "list_append" &&
-      operand.args.length === 2 &&
-      relation.below.every((b) => b.remaining[0]?.kind === "each")
-    ) {
-      for (const arg of operand.args) {
-        if (isTarget(arg)) continue;
-        if (arg.kind !== "value")
-          throw refuse(
-            table,
-            `SET ${where} = list_append(…): each argument must be ${where} itself or a :value.`,
-            relation.below[0]!.field.path,
-          );
-        place(arg, relation.below);
-      }
-    } else {
       throw refuse(
         table,
-        `SET ${where}: it holds the encrypted field "${relation.below[0]!.field.path}", so it can only be set to a :value, if_not_exists(${where}, :value) or list_append with a :value.`,
-        relation.below[0]!.field.path,
+        relation.kind === "exact"
+          ? `SET ${where}: the encrypted field "${field}" can only be set to ${allowed}; arithmetic, list_append and copies cannot work on ciphertext.`
+          : `SET ${where}: it holds the encrypted field "${field}", so it can only be set to ${allowed}.`,
+        field,
       );
-    }
+    };
+    writes(action.value, true);
   }
 
   if (rewrites.length === 0) return;

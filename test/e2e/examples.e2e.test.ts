@@ -46,6 +46,24 @@ describe("examples run and show what they claim", () => {
     expect(out).toContain("KMS calls: 1 GenerateDataKey, 1 Decrypt");
   });
 
+  it("electrodb", async () => {
+    const out = await example("electrodb");
+    expect(out).toContain('"ssn":"123-45-6789"');
+    expect(out).toContain('{"zip":"94107","city":"SF"},{"zip":"10001","city":"NY"}');
+    expect(out).toMatch(/stored ssn: ENC:\S+ zips: ENC:\S+, ENC:\S+\n/);
+    expect(out).toContain("where on ssn refused: expression.unsupportedOnEncrypted");
+  });
+
+  it("dynamodb-toolbox", async () => {
+    const out = await example("dynamodb-toolbox");
+    expect(out).toContain('"ssn":"123-45-6789"');
+    expect(out).toContain(
+      '[{"zip":"30301","city":"ATL"},{"zip":"94107","city":"SF"},{"zip":"10001","city":"NY"}]',
+    );
+    expect(out).toMatch(/stored ssn: ENC:\S+ zips: ENC:\S+, ENC:\S+, ENC:\S+\n/);
+    expect(out).toContain("filter on ssn refused: expression.unsupportedOnEncrypted");
+  });
+
   it("demo", async () => {
     const out = await example("demo");
     expect(out).toMatch(/"S": "ENC:/);

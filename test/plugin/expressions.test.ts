@@ -130,6 +130,132 @@ describe("UpdateItem on encrypted fields", () => {
     expect(wire.ExpressionAttributeValues[":dfe_v0"].L[0].M.zip.S).toMatch(/^ENC:/);
   });
 
+  it.each([
+    [
+      "ElectroDB's append",
+      "SET #addresses = list_append(if_not_exists(#addresses, :default), :new)",
+      "SET #addresses = list_append(if_not_exists(#addresses, :dfe_v0), :dfe_v1)",
+    ],
+    [
+      "dynamodb-toolbox's $prepend",
+      "SET #addresses = list_append(:new, if_not_exists(#addresses, :default))",
+      "SET #addresses = list_append(:dfe_v0, if_not_exists(#addresses, :dfe_v1))",
+    ],
+    [
+      "if_not_exists around list_append",
+      "SET #addresses = if_not_exists(#addresses, list_append(:default, :new))",
+      "SET #addresses = if_not_exists(#addresses, list_append(:dfe_v0, :dfe_v1))",
+    ],
+  ])(
+    "%s on a list of encrypted elements encrypts every element of each :value, bound to this item",
+    async (_, UpdateExpression, rewritten) => {
+      const { fake, doc, client } = setup();
+      const input = {
+        TableName: "Users",
+        Key: KEY,
+        UpdateExpression,
+        ExpressionAttributeNames: { "#addresses": "addresses" },
+        ExpressionAttributeValues: {
+          ":default": [{ zip: "94107", city: "SF" }],
+          ":new": [{ zip: "10001" }, { zip: "30301" }],
+        },
+      };
+      const copy = structuredClone(input);
+      await doc.send(new UpdateCommand(input));
+      expect(input).toEqual(copy);
+      const wire = fake.last("UpdateItem").body;
+      expect(wire.UpdateExpression).toBe(rewritten);
+      expect(Object.keys(wire.ExpressionAttributeValues).sort()).toEqual([":dfe_v0", ":dfe_v1"]);
+      expect(JSON.stringify(wire)).not.toMatch(/94107|10001|30301/);
+      const elements = [
+        ...wire.ExpressionAttributeValues[":dfe_v0"].L,
+        ...wire.ExpressionAttributeValues[":dfe_v1"].L,
+      ];
+      for (const e of elements) expect(e.M.zip.S).toMatch(/^ENC:/);
+      const item = await readBack(fake, client, { addresses: { L: elements } });
+      expect(item.addresses!.L!.map((a: any) => a.M.zip.S).sort()).toEqual([
+        "10001",
+        "30301",
+        "94107",
+      ]);
+    },
+  );
+
+  it("list_append and if_not_exists nest on a whole-element encrypted list inside a map, and in an encrypted field's if_not_exists", async () => {
+    const { fake, doc, client } = setup(
+      usersConfig({}, { fields: { ssn: {}, "profile.phones[]": {} } }),
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: KEY,
+        UpdateExpression:
+          "SET profile.phones = list_append(list_append(if_not_exists(profile.phones, :none), :a), profile.phones), ssn = if_not_exists(ssn, if_not_exists(ssn, :s))",
+        ExpressionAttributeValues: { ":none": [], ":a": ["555-0100"], ":s": "123-45-6789" },
+      }),
+    );
+    const wire = fake.last("UpdateItem").body;
+    expect(wire.UpdateExpression).toBe(
+      "SET profile.phones = list_append(list_append(if_not_exists(profile.phones, :dfe_v0), :dfe_v1), profile.phones), ssn = if_not_exists(ssn, if_not_exists(ssn, :dfe_v2))",
+    );
+    expect(wire.ExpressionAttributeValues[":dfe_v0"]).toEqual({ L: [] });
+    const phone = wire.ExpressionAttributeValues[":dfe_v1"].L[0];
+    const ssn = wire.ExpressionAttributeValues[":dfe_v2"];
+    expect(phone.S).toMatch(/^ENC:/);
+    expect(ssn.S).toMatch(/^ENC:/);
+    expect(
+      await readBack(fake, client, { profile: { M: { phones: { L: [phone] } } }, ssn }),
+    ).toMatchObject({
+      profile: { M: { phones: { L: [{ S: "555-0100" }] } } },
+      ssn: { S: "123-45-6789" },
+    });
+  });
+
+  it.each([
+    [
+      "if_not_exists of another path inside list_append",
+      "SET addresses = list_append(if_not_exists(other, :v), :v)",
+    ],
+    [
+      "list_append of another path",
+      "SET addresses = list_append(if_not_exists(addresses, :v), other)",
+    ],
+    [
+      "list_append of one element of the target",
+      "SET addresses = list_append(addresses, addresses[0])",
+    ],
+    [
+      "list_append on an element that holds encrypted fields",
+      "SET addresses[0] = list_append(addresses[0], :v)",
+    ],
+    [
+      "list_append on a map that holds an encrypted field",
+      "SET card = list_append(if_not_exists(card, :v), :v)",
+    ],
+    [
+      "list_append nested in an encrypted field's if_not_exists",
+      "SET ssn = if_not_exists(ssn, list_append(ssn, :v))",
+    ],
+    ["arithmetic nested in list_append", "SET addresses = list_append(addresses, :v + :v)"],
+    ["the target alone, a copy of itself", "SET addresses = addresses"],
+  ])(
+    "refuses %s on a path that is or holds an encrypted field, sending nothing",
+    async (_, UpdateExpression) => {
+      const { fake, doc } = setup();
+      await refused(
+        doc.send(
+          new UpdateCommand({
+            TableName: "Users",
+            Key: KEY,
+            UpdateExpression,
+            ExpressionAttributeValues: { ":v": [{ zip: "94107" }] },
+          }),
+        ),
+        fake,
+      );
+    },
+  );
+
   it("a :value also used elsewhere is split: the encrypted path gets its own copy, the other use keeps the plaintext", async () => {
     const { fake, doc } = setup();
     await doc.send(

@@ -32,11 +32,18 @@ export function uniqueTableName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString("hex")}`;
 }
 
-/** Creates a table with a string partition key and, optionally, a string sort key. */
+/** A global secondary index with string keys, projecting all attributes. */
+export interface GlobalIndex {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+}
+
+/** Creates a table with a string partition key and, optionally, a string sort key and global secondary indexes. */
 export async function createTable(
   client: DynamoDBClient,
   name: string,
-  key: { partitionKey: string; sortKey?: string },
+  key: { partitionKey: string; sortKey?: string; indexes?: GlobalIndex[] },
 ): Promise<string> {
   const KeySchema: KeySchemaElement[] = [{ AttributeName: key.partitionKey, KeyType: "HASH" }];
   const AttributeDefinitions: AttributeDefinition[] = [
@@ -46,12 +53,31 @@ export async function createTable(
     KeySchema.push({ AttributeName: key.sortKey, KeyType: "RANGE" });
     AttributeDefinitions.push({ AttributeName: key.sortKey, AttributeType: "S" });
   }
+  const indexes = key.indexes ?? [];
+  for (const index of indexes)
+    for (const attribute of [index.partitionKey, index.sortKey])
+      if (attribute && !AttributeDefinitions.some((d) => d.AttributeName === attribute))
+        AttributeDefinitions.push({ AttributeName: attribute, AttributeType: "S" });
   await client.send(
     new CreateTableCommand({
       TableName: name,
       KeySchema,
       AttributeDefinitions,
       BillingMode: "PAY_PER_REQUEST",
+      ...(indexes.length > 0
+        ? {
+            GlobalSecondaryIndexes: indexes.map((index) => ({
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+                ...(index.sortKey
+                  ? [{ AttributeName: index.sortKey, KeyType: "RANGE" as const }]
+                  : []),
+              ],
+              Projection: { ProjectionType: "ALL" as const },
+            })),
+          }
+        : {}),
     }),
   );
   return name;
