@@ -18,7 +18,7 @@ import { ItemCipher } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
-import { bodyBytes, containsAny, parseJsonBody, readResponseBody } from "./http-body";
+import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
 import { redactor } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
@@ -26,6 +26,8 @@ export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
 export const RESPONSE_MIDDLEWARE_NAME = "fieldEncryptionResponseMiddleware";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
+/** lib-dynamodb's middleware that turns AttributeValues into plain values (relative to deserializerMiddleware since 3.300). */
+const DOCUMENT_UNMARSHALL = "DocumentUnmarshall";
 
 interface HttpMessageLike {
   headers: Record<string, string>;
@@ -51,10 +53,6 @@ function header(headers: Record<string, string>, name: string): string | undefin
   const lower = name.toLowerCase();
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
   return undefined;
-}
-
-function deleteHeader(headers: Record<string, string>, name: string): void {
-  for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
 }
 
 /**
@@ -117,35 +115,43 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
       return encryptRequest(next, context, args, request, bytes);
     };
 
-  const decryptResponse = async (
+  const decryptOutput = async (
     next: DeserializeHandler<object, MetadataBearer>,
     args: DeserializeHandlerArguments<object>,
     plan: RequestPlan,
   ) => {
-    const result = await next(args);
-    const response = result.response as HttpMessageLike | undefined;
-    if (!response) return result;
-    const bytes = await readResponseBody(response.body);
-    response.body = bytes;
-    if (bytes.length === 0) return result;
-    const body = parseJsonBody(bytes, "response.malformed");
-    const isError = (response.statusCode ?? 200) >= 300;
-    if (await applyResponse(cipher, plan, body, isError)) {
-      response.body = Buffer.from(JSON.stringify(body), "utf8");
-      // The checksum covered the stored form; the body now holds the decrypted one.
-      deleteHeader(response.headers, "x-amz-crc32");
-      deleteHeader(response.headers, "content-length");
+    let result;
+    try {
+      result = await next(args);
+    } catch (error) {
+      // Errors such as ConditionalCheckFailedException and TransactionCanceledException carry stored items.
+      const name = (error as { name?: unknown } | null)?.name;
+      if (typeof name === "string" && plan.spec.errors?.[name])
+        await applyResponse(cipher, plan, error as Record<string, unknown>, name, "sdk");
+      throw error;
     }
+    const output = result.output as unknown;
+    if (typeof output === "object" && output !== null)
+      await applyResponse(cipher, plan, output as Record<string, unknown>, undefined, "sdk");
     return result;
   };
 
+  // Between the SDK's deserializer and the Document client's unmarshalling: the output is parsed, and still AttributeValues.
   const responseMiddleware: DeserializeMiddleware<object, MetadataBearer> =
     (next: DeserializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
     (args: DeserializeHandlerArguments<object>) => {
       // The request side, which ran first, left a plan when the request involved a configured table.
       const plan = plans.get(context);
-      return plan ? decryptResponse(next, args, plan) : next(args);
+      return plan ? decryptOutput(next, args, plan) : next(args);
     };
+
+  /**
+   * Stands in for lib-dynamodb's `DocumentUnmarshall` on low-level commands,
+   * so that the plugin can be placed just inside it. Document commands add
+   * the real one with the same name, relation and `override`, which replaces
+   * this one.
+   */
+  const unmarshallStandIn: DeserializeMiddleware<object, MetadataBearer> = (next) => next;
 
   const misregistered =
     (_next: InitializeHandler<object, MetadataBearer>) =>
@@ -168,9 +174,15 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
         override: true,
         tags: ["FIELD_ENCRYPTION"],
       });
-      stack.add(responseMiddleware, {
-        step: "deserialize",
-        priority: "low",
+      stack.addRelativeTo(unmarshallStandIn, {
+        relation: "before",
+        toMiddleware: "deserializerMiddleware",
+        name: DOCUMENT_UNMARSHALL,
+        override: true,
+      });
+      stack.addRelativeTo(responseMiddleware, {
+        relation: "after",
+        toMiddleware: DOCUMENT_UNMARSHALL,
         name: RESPONSE_MIDDLEWARE_NAME,
         override: true,
         tags: ["FIELD_ENCRYPTION"],

@@ -9,7 +9,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
+import { type EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { expectRefused } from "../support/refused";
 import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
@@ -126,8 +126,38 @@ describe("registration", () => {
     const names = client.middlewareStack.identify().filter((n) => n.startsWith("fieldEncryption"));
     expect(names).toEqual([
       "fieldEncryptionRequestMiddleware - serialize",
-      "fieldEncryptionResponseMiddleware - deserialize",
+      "fieldEncryptionResponseMiddleware - after DocumentUnmarshall",
     ]);
+    expect(
+      client.middlewareStack.identify().filter((n) => n.startsWith("DocumentUnmarshall")),
+    ).toEqual(["DocumentUnmarshall - before deserializerMiddleware"]);
+  });
+
+  it("a stack that unmarshalls before the plugin decrypts is refused (config.unsupportedSdk), never returned undecrypted", async () => {
+    const { fake, client, doc } = setup(usersConfig({ allowPlaintext: true }));
+    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
+    // An SDK whose Document unmarshalling sits between its deserializer and the plugin.
+    const { unmarshall } = await import("@aws-sdk/util-dynamodb");
+    const early = ((next: (args: unknown) => Promise<{ output: Record<string, unknown> }>) =>
+      async (args: unknown) => {
+        const result = await next(args);
+        const item = result.output.Item as Record<string, never> | undefined;
+        if (item) result.output.Item = unmarshall(item);
+        return result;
+      }) as never;
+    client.middlewareStack.addRelativeTo(early, {
+      relation: "after",
+      toMiddleware: "fieldEncryptionResponseMiddleware",
+      name: "earlyUnmarshall",
+    });
+    const error = await doc
+      .send(new GetCommand({ TableName: "Users", Key: { pk: SAMPLE.pk, sk: SAMPLE.sk } }))
+      .then(
+        () => undefined,
+        (e: unknown) => e as EncryptionError,
+      );
+    expect(error).toMatchObject({ code: "config.unsupportedSdk" });
+    expect(fake.requests).toHaveLength(2);
   });
 
   it("works when registered on the Document client (which shares the stack)", async () => {
