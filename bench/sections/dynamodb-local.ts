@@ -13,9 +13,9 @@ import {
   type DynamoDBLocal,
 } from "../../scripts/dynamodb-local/start";
 import { createTable } from "../../test/support/dynamodb";
-import { fieldEncryption } from "../../src";
+
 import { compare, withTarget, type Comparison, type HarnessOptions } from "../harness";
-import { benchConfig, benchItem } from "./stub-client";
+import { baseline, benchConfig, benchItem, pluginFor } from "./stub-client";
 
 /** Garbage-collection time per page over 40 pages, from the runtime's own gc performance entries. */
 async function gcPerPage(run: () => Promise<unknown>): Promise<number> {
@@ -52,17 +52,21 @@ export async function dynamoLocal(
   });
   for (const name of Object.values(names))
     await createTable(admin, name, { partitionKey: "pk", sortKey: "sk" });
-  const make = (plugin: boolean) => {
+  const make = (plugin: boolean, library?: NonNullable<typeof baseline>) => {
     const low = new DynamoDBClient({
       endpoint: local.endpoint,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
     });
-    if (plugin) low.middlewareStack.use(fieldEncryption(benchConfig(names)));
+    if (plugin) low.middlewareStack.use(pluginFor(benchConfig(names), library));
     return DynamoDBDocumentClient.from(low);
   };
   const plain = make(false);
   const plugin = make(true);
+  const before = baseline && make(true, baseline);
+  const withBaseline = (
+    run: (c: DynamoDBDocumentClient) => Promise<unknown>,
+  ): Record<string, () => unknown> => (before ? { "plugin (baseline)": () => run(before) } : {});
   const results: Comparison[] = [];
   let n = 0;
   for (const [label, table] of [
@@ -89,6 +93,7 @@ export async function dynamoLocal(
       {
         plain: () => plain.send(new GetCommand({ TableName: table, Key: key })),
         plugin: () => plugin.send(new GetCommand({ TableName: table, Key: key })),
+        ...withBaseline((c) => c.send(new GetCommand({ TableName: table, Key: key }))),
       },
       "plain",
       options,
@@ -141,7 +146,7 @@ export async function dynamoLocal(
     const q = await compare(
       "DynamoDB Local",
       `Query, ${label}: ${returned} items, ${returned * 2} encrypted values`,
-      { plain: () => query(plain), plugin: () => query(plugin) },
+      { plain: () => query(plain), plugin: () => query(plugin), ...withBaseline(query) },
       "plain",
       { ...options, time: options.time * 3 },
     );

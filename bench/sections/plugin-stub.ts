@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { compare, withTarget, type Comparison, type HarnessOptions } from "../harness";
-import { benchConfig, benchItem, stubClient } from "./stub-client";
+import { baseline, benchConfig, benchItem, stubClient } from "./stub-client";
 
 const encoder = new TextEncoder();
 const NAMES = { zero: "BenchPlain", one: "BenchOne", three: "BenchThree", two: "BenchTwo" };
@@ -56,6 +56,7 @@ export async function pluginStub(options: HarnessOptions, quick: boolean): Promi
           : encoder.encode("{}");
     const plain = stubClient(reply);
     const plugin = stubClient(reply, config);
+    const before = baseline && stubClient(reply, config, baseline);
     const item = benchItem(1);
     const key = { pk: "customer#1", sk: "item#000000" };
     const ops = {
@@ -74,7 +75,13 @@ export async function pluginStub(options: HarnessOptions, quick: boolean): Promi
       const c = await compare(
         "plugin on a stub handler",
         `${op}, ${label}`,
-        { "without plugin": () => run(plain), "with plugin": () => run(plugin) },
+        {
+          "without plugin": () => run(plain),
+          "with plugin": () => run(plugin),
+          ...(before
+            ? ({ "with plugin (baseline)": () => run(before) })
+            : {}),
+        },
         "without plugin",
         op.startsWith("Query") ? { ...options, time: options.time * 2 } : options,
       );

@@ -5,6 +5,7 @@ import type {
   HandlerExecutionContext,
   InitializeHandler,
   InitializeHandlerOutput,
+  InitializeMiddleware,
   MetadataBearer,
   MiddlewareStack,
   Pluggable,
@@ -24,6 +25,7 @@ import { redactor } from "./log-redaction";
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
 export const RESPONSE_MIDDLEWARE_NAME = "fieldEncryptionResponseMiddleware";
+const LOG_FILTER_MIDDLEWARE_NAME = "fieldEncryptionLogFilterMiddleware";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
 /** lib-dynamodb's middleware that turns AttributeValues into plain values (relative to deserializerMiddleware since 3.300). */
@@ -67,6 +69,38 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])));
 
+  // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
+  const filtered = new WeakSet<HandlerExecutionContext>();
+  const setLogFilters = (context: HandlerExecutionContext): void => {
+    filtered.add(context);
+    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
+    logging.dynamoDbDocumentClientOptions = {
+      ...logging.dynamoDbDocumentClientOptions,
+      overrideInputFilterSensitiveLog: redact,
+      overrideOutputFilterSensitiveLog: redact,
+    };
+  };
+
+  /**
+   * Sets the log filters again once the command is done, just inside the SDK's
+   * logger: some lib-dynamodb versions replace them while unmarshalling the
+   * output, which would log decrypted values.
+   */
+  const logFilterMiddleware: InitializeMiddleware<object, MetadataBearer> =
+    (next, context) => (args) => {
+      if (!context.logger) return next(args);
+      return next(args).then(
+        (result) => {
+          if (filtered.has(context)) setLogFilters(context);
+          return result;
+        },
+        (error: unknown) => {
+          if (filtered.has(context)) setLogFilters(context);
+          throw error;
+        },
+      );
+    };
+
   const encryptRequest = async (
     next: SerializeHandler<object, MetadataBearer>,
     context: HandlerExecutionContext,
@@ -78,13 +112,7 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
     const operation = target.startsWith(TARGET_PREFIX)
       ? target.slice(TARGET_PREFIX.length)
       : target;
-    // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
-    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
-    logging.dynamoDbDocumentClientOptions = {
-      ...logging.dynamoDbDocumentClientOptions,
-      overrideInputFilterSensitiveLog: redact,
-      overrideOutputFilterSensitiveLog: redact,
-    };
+    setLogFilters(context);
     const body = parseJsonBody(bytes, "request.malformed");
     const plan = await planRequest(resolved, cipher, operation, body);
     if (plan) {
@@ -171,6 +199,13 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
         step: "serialize",
         priority: "low",
         name: REQUEST_MIDDLEWARE_NAME,
+        override: true,
+        tags: ["FIELD_ENCRYPTION"],
+      });
+      stack.add(logFilterMiddleware, {
+        step: "initialize",
+        priority: "low",
+        name: LOG_FILTER_MIDDLEWARE_NAME,
         override: true,
         tags: ["FIELD_ENCRYPTION"],
       });

@@ -1,5 +1,10 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { PutItemCommand, DescribeTableCommand, CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -123,14 +128,19 @@ describe("registration", () => {
     const client = new FakeDynamoDB({ Users: ["pk", "sk"] }).client();
     client.middlewareStack.use(fieldEncryption(usersConfig()));
     client.middlewareStack.use(fieldEncryption(usersConfig()));
-    const names = client.middlewareStack.identify().filter((n) => n.startsWith("fieldEncryption"));
+    // Resolved against a command's stack, where deserializerMiddleware is, every entry is listed once.
+    const resolved = client.middlewareStack.concat(new GetItemCommand({} as never).middlewareStack);
+    if (!resolved.identify().some((n) => n.startsWith("deserializerMiddleware")))
+      resolved.add((next) => next, { step: "deserialize", name: "deserializerMiddleware" });
+    const names = resolved
+      .identify()
+      .filter((n) => /^(fieldEncryption|DocumentUnmarshall)/.test(n));
     expect(names).toEqual([
+      "fieldEncryptionLogFilterMiddleware - initialize",
       "fieldEncryptionRequestMiddleware - serialize",
+      "DocumentUnmarshall - before deserializerMiddleware",
       "fieldEncryptionResponseMiddleware - after DocumentUnmarshall",
     ]);
-    expect(
-      client.middlewareStack.identify().filter((n) => n.startsWith("DocumentUnmarshall")),
-    ).toEqual(["DocumentUnmarshall - before deserializerMiddleware"]);
   });
 
   it("a stack that unmarshalls before the plugin decrypts is refused (config.unsupportedSdk), never returned undecrypted", async () => {
