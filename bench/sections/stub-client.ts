@@ -1,10 +1,36 @@
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { HttpResponse } from "@smithy/protocol-http";
 import { fieldEncryption, LocalKeyProvider, type FieldEncryptionConfig } from "../../src";
 
 export const BENCH_KEYS = { bench: randomBytes(32) };
+
+type Library = {
+  fieldEncryption: typeof fieldEncryption;
+  LocalKeyProvider: typeof LocalKeyProvider;
+};
+
+/**
+ * The plugin as built at another commit, measured beside the current one in
+ * the same run: `BENCH_BASELINE=<that build's dist/index.js> npm run bench`
+ * (bench/README.md shows how to build one). Undefined when not set.
+ */
+export const baseline: Library | undefined = process.env.BENCH_BASELINE
+  ? (createRequire(__filename)(process.env.BENCH_BASELINE) as Library)
+  : undefined;
+
+/** A plugin made by `library` (the current sources by default) for `config`, with that library's own local key provider. */
+export function pluginFor(
+  config: FieldEncryptionConfig,
+  library: Library = { fieldEncryption, LocalKeyProvider },
+) {
+  return library.fieldEncryption({
+    ...config,
+    keyProvider: new library.LocalKeyProvider({ keys: BENCH_KEYS }),
+  });
+}
 
 /** Tables used by the plugin benchmarks: none, one and three encrypted fields (one nested), and two for the Query page. */
 export function benchConfig(names: {
@@ -47,6 +73,7 @@ export function benchItem(i: number, padding = 0): Record<string, unknown> {
 export function stubClient(
   reply: (operation: string, body: string) => Uint8Array,
   withPlugin?: FieldEncryptionConfig,
+  library?: Library,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: "us-east-1",
@@ -71,6 +98,6 @@ export function stubClient(
       httpHandlerConfigs: () => ({}),
     } as never,
   });
-  if (withPlugin) client.middlewareStack.use(fieldEncryption(withPlugin));
+  if (withPlugin) client.middlewareStack.use(pluginFor(withPlugin, library));
   return DynamoDBDocumentClient.from(client);
 }

@@ -15,6 +15,7 @@ import {
 import { sealPydynox } from "../format/pydynox-format";
 import { ENCRYPTED_PREFIX } from "../format/stored-text";
 import { parseStoredValue, type StoredValue } from "../format/stored-value";
+import { toSdkValue } from "../format/sdk-value";
 import { decodeValue, encodeValue } from "../format/value-codec";
 import type { WireItem, WireValue } from "../format/wire";
 import { decryptCacheKey } from "../keys/cache-key";
@@ -50,6 +51,16 @@ export interface ItemJob {
    * fails only that item.
    */
   skippable?: boolean;
+}
+
+/** How decrypted values are given back. */
+export interface DecryptOptions {
+  /**
+   * `wire` (default): DynamoDB JSON, binaries as base64 text, as in a response
+   * body, a stream record or an export. `sdk`: binaries as `Uint8Array`s, as
+   * the SDK's deserializer gives them.
+   */
+  form?: "wire" | "sdk";
 }
 
 /** An item left out of a response because one of its values failed to decrypt. */
@@ -388,7 +399,11 @@ export class ItemCipher {
    * returned instead, those items left untouched, for the caller to drop.
    * KMS outages and the call budget always throw.
    */
-  async decryptItems<J extends ItemJob>(jobs: readonly J[]): Promise<SkippedItem<J>[]> {
+  async decryptItems<J extends ItemJob>(
+    jobs: readonly J[],
+    options: DecryptOptions = {},
+  ): Promise<SkippedItem<J>[]> {
+    const sdkForm = options.form === "sdk";
     const pending: PendingDecrypt<J>[] = [];
     const failed = new Map<J, EncryptionError>();
     const fail = (job: J, error: unknown): void => {
@@ -440,7 +455,8 @@ export class ItemCipher {
         if (p.group.error) fail(p.job, p.group.error);
         else
           try {
-            values[i] = this.open(p);
+            const value = this.open(p);
+            values[i] = sdkForm ? (toSdkValue(value) as WireValue) : value;
           } catch (error) {
             fail(p.job, error);
           }

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   // The configuration given to fieldEncryption().
   "config.invalid",
   "config.registeredWithAdd",
+  "config.unsupportedSdk",
   // Modes.
   "mode.readOnlyWrite",
   // Requests the plugin cannot prove safe.

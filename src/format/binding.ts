@@ -26,7 +26,8 @@ const utf8 = (s: string) => lengthPrefixed(Buffer.from(s, "utf8"));
 
 /**
  * The canonical bytes of one key attribute value: a type letter then the
- * value (S as UTF-8, N canonicalised, B as raw bytes). Undefined if the value
+ * value (S as UTF-8, N canonicalised, B as raw bytes, given as base64 text on
+ * the wire or as bytes by the SDK's deserializer). Undefined if the value
  * cannot be a key.
  */
 export function keyValueBytes(value: unknown): Buffer | undefined {
@@ -43,6 +44,8 @@ export function keyValueBytes(value: unknown): Buffer | undefined {
   }
   if (type === "B" && typeof v.B === "string")
     return Buffer.concat([Buffer.from("B"), Buffer.from(v.B, "base64")]);
+  // The SDK's deserializer gives binaries as bytes; the binding is the same.
+  if (type === "B" && v.B instanceof Uint8Array) return Buffer.concat([Buffer.from("B"), v.B]);
   return undefined;
 }
 

@@ -1,31 +1,49 @@
 import type { ItemCipher, ItemJob } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
-import { isObject, type WireItem } from "../format/wire";
+import type { ResolvedTable } from "../config/resolved-config";
+import { toSdkItem } from "../format/sdk-value";
+import { isObject, type WireItem, wireType } from "../format/wire";
 import { keyIdentity, type RequestPlan, type ScopeInstance } from "./request-plan";
 import { tableNameOf } from "./table-name";
 import { walk } from "./walk";
 
-function errorName(body: Record<string, unknown>): string | undefined {
-  const type = body.__type;
-  if (typeof type !== "string") return undefined;
-  return type.slice(type.lastIndexOf("#") + 1);
+/**
+ * Precondition: the items handed to the plugin hold AttributeValues. If the
+ * SDK's stack ran the Document client's unmarshalling before the plugin (a
+ * stack this plugin does not know), configured fields would be plain values
+ * and could pass through undecrypted: refuse instead.
+ */
+function checkAttributeValues(table: ResolvedTable, item: Record<string, unknown>): void {
+  for (const name of [table.partitionKey, table.sortKey, ...table.rootNames]) {
+    if (name === undefined) continue;
+    const value = item[name];
+    if (value !== undefined && wireType(value) === undefined)
+      throw new EncryptionError(
+        "config.unsupportedSdk",
+        `The response reached the plugin with "${name}" not in DynamoDB's AttributeValue form, so this SDK version's middleware stack is not one the plugin supports; nothing was returned. See README for the supported @aws-sdk versions.`,
+        { table: table.name },
+      );
+  }
 }
 
 /**
- * Applies the response side to the plugin's parsed copy of a response body:
- * decrypts every item of a configured table (in success and error bodies),
- * removes key attributes the plugin added to projections, and gives back
- * unprocessed batch requests as the caller sent them. Returns whether the
- * body changed.
+ * Applies the response side to a response's items, in place: decrypts every
+ * item of a configured table (in a successful output, or in the error the
+ * SDK's deserializer threw, named `errorName`), removes key attributes the
+ * plugin added to projections, and gives back unprocessed batch requests as
+ * the caller sent them. `form` says whether binaries are base64 text (a wire
+ * body) or bytes (the SDK's parsed output). Returns whether anything changed.
  */
 export async function applyResponse(
   cipher: ItemCipher,
   plan: RequestPlan,
   body: Record<string, unknown>,
-  isError: boolean,
+  errorName: string | undefined,
+  form: "wire" | "sdk" = "wire",
 ): Promise<boolean> {
   const spec = plan.spec;
-  const sites = isError ? (spec.errors?.[errorName(body) ?? ""] ?? []) : spec.response;
+  const isError = errorName !== undefined;
+  const sites = isError ? (spec.errors?.[errorName] ?? []) : spec.response;
   const jobs: Job[] = [];
   for (const site of sites) {
     // Items of a list (a Query, Scan, BatchGetItem or PartiQL page) can be left out of it; a single item cannot.
@@ -40,6 +58,7 @@ export async function applyResponse(
               plan.byTable.get(tableNameOf(context.mapKey) ?? ""))
             : plan.byIndex.get(context.index ?? -1);
       if (!instance?.table) return;
+      checkAttributeValues(instance.table, item);
       jobs.push({
         table: instance.table,
         item: item as WireItem,
@@ -52,13 +71,13 @@ export async function applyResponse(
     });
   }
   let changed = jobs.length > 0;
-  const skipped = await cipher.decryptItems(jobs);
+  const skipped = await cipher.decryptItems(jobs, { form });
   if (skipped.length > 0) dropItems(body, skipped);
   for (const { item, instance } of jobs) {
     for (const name of instance.added ?? []) delete item[name];
   }
   if (!isError && spec.restore === "UnprocessedItems")
-    changed = restoreUnprocessedItems(plan, body) || changed;
+    changed = restoreUnprocessedItems(plan, body, form) || changed;
   if (!isError && spec.restore === "UnprocessedKeys")
     changed = restoreUnprocessedKeys(plan, body) || changed;
   return changed;
@@ -85,7 +104,11 @@ function dropItems(body: Record<string, unknown>, skipped: readonly { job: Job }
     body.Count = body.Items.length;
 }
 
-function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown>): boolean {
+function restoreUnprocessedItems(
+  plan: RequestPlan,
+  body: Record<string, unknown>,
+  form: "wire" | "sdk",
+): boolean {
   let changed = false;
   walk(body, ["UnprocessedItems", "*", "[]"], (entry, context, holder, prop) => {
     const instance =
@@ -102,7 +125,11 @@ function restoreUnprocessedItems(plan: RequestPlan, body: Record<string, unknown
         { table: instance.tableName },
       );
     }
-    (holder as unknown[])[prop as number] = { ...entry, PutRequest: original };
+    const request = original as { Item: WireItem };
+    (holder as unknown[])[prop as number] = {
+      ...entry,
+      PutRequest: form === "sdk" ? { ...request, Item: toSdkItem(request.Item) } : request,
+    };
     changed = true;
   });
   return changed;

@@ -5,6 +5,7 @@ import type {
   HandlerExecutionContext,
   InitializeHandler,
   InitializeHandlerOutput,
+  InitializeMiddleware,
   MetadataBearer,
   MiddlewareStack,
   Pluggable,
@@ -18,14 +19,17 @@ import { ItemCipher } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
-import { bodyBytes, containsAny, parseJsonBody, readResponseBody } from "./http-body";
+import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
 import { redactor } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
 export const RESPONSE_MIDDLEWARE_NAME = "fieldEncryptionResponseMiddleware";
+const LOG_FILTER_MIDDLEWARE_NAME = "fieldEncryptionLogFilterMiddleware";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
+/** lib-dynamodb's middleware that turns AttributeValues into plain values (relative to deserializerMiddleware since 3.300). */
+const DOCUMENT_UNMARSHALL = "DocumentUnmarshall";
 
 interface HttpMessageLike {
   headers: Record<string, string>;
@@ -53,10 +57,6 @@ function header(headers: Record<string, string>, name: string): string | undefin
   return undefined;
 }
 
-function deleteHeader(headers: Record<string, string>, name: string): void {
-  for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
-}
-
 /**
  * Encrypts the configured fields of every item written and decrypts them in
  * every item read, for `DynamoDBClient` and `DynamoDBDocumentClient` alike.
@@ -69,6 +69,38 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])));
 
+  // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
+  const filtered = new WeakSet<HandlerExecutionContext>();
+  const setLogFilters = (context: HandlerExecutionContext): void => {
+    filtered.add(context);
+    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
+    logging.dynamoDbDocumentClientOptions = {
+      ...logging.dynamoDbDocumentClientOptions,
+      overrideInputFilterSensitiveLog: redact,
+      overrideOutputFilterSensitiveLog: redact,
+    };
+  };
+
+  /**
+   * Sets the log filters again once the command is done, just inside the SDK's
+   * logger: some lib-dynamodb versions replace them while unmarshalling the
+   * output, which would log decrypted values.
+   */
+  const logFilterMiddleware: InitializeMiddleware<object, MetadataBearer> =
+    (next, context) => (args) => {
+      if (!context.logger) return next(args);
+      return next(args).then(
+        (result) => {
+          if (filtered.has(context)) setLogFilters(context);
+          return result;
+        },
+        (error: unknown) => {
+          if (filtered.has(context)) setLogFilters(context);
+          throw error;
+        },
+      );
+    };
+
   const encryptRequest = async (
     next: SerializeHandler<object, MetadataBearer>,
     context: HandlerExecutionContext,
@@ -80,13 +112,7 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
     const operation = target.startsWith(TARGET_PREFIX)
       ? target.slice(TARGET_PREFIX.length)
       : target;
-    // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
-    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
-    logging.dynamoDbDocumentClientOptions = {
-      ...logging.dynamoDbDocumentClientOptions,
-      overrideInputFilterSensitiveLog: redact,
-      overrideOutputFilterSensitiveLog: redact,
-    };
+    setLogFilters(context);
     const body = parseJsonBody(bytes, "request.malformed");
     const plan = await planRequest(resolved, cipher, operation, body);
     if (plan) {
@@ -117,35 +143,43 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
       return encryptRequest(next, context, args, request, bytes);
     };
 
-  const decryptResponse = async (
+  const decryptOutput = async (
     next: DeserializeHandler<object, MetadataBearer>,
     args: DeserializeHandlerArguments<object>,
     plan: RequestPlan,
   ) => {
-    const result = await next(args);
-    const response = result.response as HttpMessageLike | undefined;
-    if (!response) return result;
-    const bytes = await readResponseBody(response.body);
-    response.body = bytes;
-    if (bytes.length === 0) return result;
-    const body = parseJsonBody(bytes, "response.malformed");
-    const isError = (response.statusCode ?? 200) >= 300;
-    if (await applyResponse(cipher, plan, body, isError)) {
-      response.body = Buffer.from(JSON.stringify(body), "utf8");
-      // The checksum covered the stored form; the body now holds the decrypted one.
-      deleteHeader(response.headers, "x-amz-crc32");
-      deleteHeader(response.headers, "content-length");
+    let result;
+    try {
+      result = await next(args);
+    } catch (error) {
+      // Errors such as ConditionalCheckFailedException and TransactionCanceledException carry stored items.
+      const name = (error as { name?: unknown } | null)?.name;
+      if (typeof name === "string" && plan.spec.errors?.[name])
+        await applyResponse(cipher, plan, error as Record<string, unknown>, name, "sdk");
+      throw error;
     }
+    const output = result.output as unknown;
+    if (typeof output === "object" && output !== null)
+      await applyResponse(cipher, plan, output as Record<string, unknown>, undefined, "sdk");
     return result;
   };
 
+  // Between the SDK's deserializer and the Document client's unmarshalling: the output is parsed, and still AttributeValues.
   const responseMiddleware: DeserializeMiddleware<object, MetadataBearer> =
     (next: DeserializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
     (args: DeserializeHandlerArguments<object>) => {
       // The request side, which ran first, left a plan when the request involved a configured table.
       const plan = plans.get(context);
-      return plan ? decryptResponse(next, args, plan) : next(args);
+      return plan ? decryptOutput(next, args, plan) : next(args);
     };
+
+  /**
+   * Stands in for lib-dynamodb's `DocumentUnmarshall` on low-level commands,
+   * so that the plugin can be placed just inside it. Document commands add
+   * the real one with the same name, relation and `override`, which replaces
+   * this one.
+   */
+  const unmarshallStandIn: DeserializeMiddleware<object, MetadataBearer> = (next) => next;
 
   const misregistered =
     (_next: InitializeHandler<object, MetadataBearer>) =>
@@ -168,9 +202,22 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
         override: true,
         tags: ["FIELD_ENCRYPTION"],
       });
-      stack.add(responseMiddleware, {
-        step: "deserialize",
+      stack.add(logFilterMiddleware, {
+        step: "initialize",
         priority: "low",
+        name: LOG_FILTER_MIDDLEWARE_NAME,
+        override: true,
+        tags: ["FIELD_ENCRYPTION"],
+      });
+      stack.addRelativeTo(unmarshallStandIn, {
+        relation: "before",
+        toMiddleware: "deserializerMiddleware",
+        name: DOCUMENT_UNMARSHALL,
+        override: true,
+      });
+      stack.addRelativeTo(responseMiddleware, {
+        relation: "after",
+        toMiddleware: DOCUMENT_UNMARSHALL,
         name: RESPONSE_MIDDLEWARE_NAME,
         override: true,
         tags: ["FIELD_ENCRYPTION"],

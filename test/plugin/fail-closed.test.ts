@@ -1,5 +1,10 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { PutItemCommand, DescribeTableCommand, CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -9,7 +14,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
+import { type EncryptionError, REQUEST_MIDDLEWARE_NAME, fieldEncryption } from "../../src";
 import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { expectRefused } from "../support/refused";
 import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
@@ -123,11 +128,46 @@ describe("registration", () => {
     const client = new FakeDynamoDB({ Users: ["pk", "sk"] }).client();
     client.middlewareStack.use(fieldEncryption(usersConfig()));
     client.middlewareStack.use(fieldEncryption(usersConfig()));
-    const names = client.middlewareStack.identify().filter((n) => n.startsWith("fieldEncryption"));
+    // Resolved against a command's stack, where deserializerMiddleware is, every entry is listed once.
+    const resolved = client.middlewareStack.concat(new GetItemCommand({} as never).middlewareStack);
+    if (!resolved.identify().some((n) => n.startsWith("deserializerMiddleware")))
+      resolved.add((next) => next, { step: "deserialize", name: "deserializerMiddleware" });
+    const names = resolved
+      .identify()
+      .filter((n) => /^(fieldEncryption|DocumentUnmarshall)/.test(n));
     expect(names).toEqual([
+      "fieldEncryptionLogFilterMiddleware - initialize",
       "fieldEncryptionRequestMiddleware - serialize",
-      "fieldEncryptionResponseMiddleware - deserialize",
+      "DocumentUnmarshall - before deserializerMiddleware",
+      "fieldEncryptionResponseMiddleware - after DocumentUnmarshall",
     ]);
+  });
+
+  it("a stack that unmarshalls before the plugin decrypts is refused (config.unsupportedSdk), never returned undecrypted", async () => {
+    const { fake, client, doc } = setup(usersConfig({ allowPlaintext: true }));
+    await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
+    // An SDK whose Document unmarshalling sits between its deserializer and the plugin.
+    const { unmarshall } = await import("@aws-sdk/util-dynamodb");
+    const early = ((next: (args: unknown) => Promise<{ output: Record<string, unknown> }>) =>
+      async (args: unknown) => {
+        const result = await next(args);
+        const item = result.output.Item as Record<string, never> | undefined;
+        if (item) result.output.Item = unmarshall(item);
+        return result;
+      }) as never;
+    client.middlewareStack.addRelativeTo(early, {
+      relation: "after",
+      toMiddleware: "fieldEncryptionResponseMiddleware",
+      name: "earlyUnmarshall",
+    });
+    const error = await doc
+      .send(new GetCommand({ TableName: "Users", Key: { pk: SAMPLE.pk, sk: SAMPLE.sk } }))
+      .then(
+        () => undefined,
+        (e: unknown) => e as EncryptionError,
+      );
+    expect(error).toMatchObject({ code: "config.unsupportedSdk" });
+    expect(fake.requests).toHaveLength(2);
   });
 
   it("works when registered on the Document client (which shares the stack)", async () => {
