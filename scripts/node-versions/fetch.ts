@@ -1,8 +1,8 @@
 /**
  * Installs the pinned Node.js binaries (see `versions.ts`) from the npm
- * registry into the git-ignored `.cache/node/<version>/`: `npm pack` downloads
- * the package's tarball, its sha512 is checked against the pin, and it is
- * extracted. A second call reuses the cache. On a machine other than Linux x64
+ * registry into the git-ignored `.cache/node/<version>/bin/node`: `npm pack`
+ * downloads the package's tarball, its sha512 is checked against the pin, and
+ * its binary is extracted. A second call reuses the cache. On a machine other than Linux x64
  * it installs nothing and says so.
  */
 import { execFileSync } from "node:child_process";
@@ -66,7 +66,11 @@ export function fetchNode(pin: PinnedNode, log: (line: string) => void = () => {
       );
     const out = join(work, "node");
     mkdirSync(out);
-    execFileSync("tar", ["-xzf", path, "-C", out, "--strip-components=1"], { stdio: "inherit" });
+    // Only the binary: the package's headers are not needed, and its package.json
+    // would show up in Jest's module map as a duplicate name.
+    execFileSync("tar", ["-xzf", path, "-C", out, "--strip-components=1", "package/bin/node"], {
+      stdio: "inherit",
+    });
     const got = installedVersion(join(out, "bin", "node"));
     if (got !== `v${pin.version}`)
       throw new Error(`${spec} holds a node that reports ${got ?? "nothing"}, not v${pin.version}`);
