@@ -23,6 +23,8 @@ function main(): number {
     );
     return 0;
   }
+  const failed: string[] = [];
+  // Every version runs even after a failure, so one run shows all that fail.
   for (const pin of PINNED_NODES) {
     const node = fetchNode(pin, console.log);
     console.log(`\n=== Test tiers under Node ${pin.version} ===`);
@@ -37,10 +39,11 @@ function main(): number {
       },
     });
     if (result.error) throw result.error;
-    if (result.status !== 0) {
-      console.error(`The test tiers failed under Node ${pin.version}.`);
-      return result.status ?? 1;
-    }
+    if (result.status !== 0) failed.push(pin.version);
+  }
+  if (failed.length > 0) {
+    console.error(`The test tiers failed under Node ${failed.join(" and ")}.`);
+    return 1;
   }
   return 0;
 }
