@@ -2,8 +2,11 @@
  * `npm run demo`: starts DynamoDB Local and the KMS test server, writes an
  * item with an SSN, a card number and a nested address through the plugin,
  * and shows what is stored, what the plugin reads back, and what WriteOnly
- * and ReadOnly clients see and are refused. Then stops both servers.
+ * and ReadOnly clients see and are refused, and why it made the KMS calls it
+ * made. Then stops both servers. Headings are bold only on a terminal that
+ * has colours (`NO_COLOR` or output to a file or pipe turns them off).
  */
+import { styleText } from "node:util";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
@@ -14,7 +17,9 @@ import {
 } from "dynamodb-field-encryption";
 import { exampleTable, run } from "./support/local-environment";
 
-const heading = (text: string) => console.log(`\n\x1b[1m${text}\x1b[0m`);
+/** True on a terminal with colours; false for a pipe or file, and under NO_COLOR (Node checks it). */
+const colour = process.stdout.isTTY && process.stdout.hasColors();
+const heading = (text: string) => console.log(`\n${colour ? styleText("bold", text) : text}`);
 const show = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 run(async (env) => {
@@ -95,7 +100,29 @@ run(async (env) => {
   }
 
   heading("KMS calls made by this demo:");
+  const calls = () =>
+    `GenerateDataKey: ${env.kms.calls("GenerateDataKey")}, Decrypt: ${env.kms.calls("Decrypt")}`;
+  console.log(calls());
   console.log(
-    `GenerateDataKey: ${env.kms.calls("GenerateDataKey")}, Decrypt: ${env.kms.calls("Decrypt")}`,
+    [
+      "Why not README's 1 and 1? A data key serves one (KMS key, encryption context) pair, and each",
+      "client caches its own. This item's three fields use three pairs: ssn (alias/app-data),",
+      "card.number (alias/app-data, purpose=payments) and addresses[].zip (alias/pii). So:",
+      "- GenerateDataKey: 3 pairs x 2 clients that wrote (ReadWrite app, WriteOnly ingest) = 6;",
+      "- Decrypt: 3 wrapped data keys x 2 clients that decrypted (ReadWrite app, ReadOnly reporting) = 6;",
+      "  the WriteOnly client reads the ciphertext without calling KMS.",
+      "The count grows with clients and (key, context) pairs, not with items:",
+    ].join("\n"),
   );
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      app.send(new PutCommand({ TableName, Item: { ...item, sk: `more-${i}` } })),
+    ),
+  );
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      app.send(new GetCommand({ TableName, Key: { pk: "user#42", sk: `more-${i}` } })),
+    ),
+  );
+  console.log(`after the app writes and reads 10 more such items: ${calls()}`);
 });

@@ -35,7 +35,7 @@ describe("pydynox's format", () => {
 });
 
 describe("describeCiphertext", () => {
-  it("tells the format, scheme, version, local key id and wrapped-key fingerprint", async () => {
+  it("tells the format, scheme, format version (as docs/format.md numbers it) and first byte, local key id and wrapped-key fingerprint", async () => {
     const provider = new LocalKeyProvider({ keys: { "local/2024": new Uint8Array(32).fill(1) } });
     const { plaintext, wrapped } = await provider.generateDataKey("local/2024", {});
     const native = (await import("../../../src/format/envelope")).seal(
@@ -48,7 +48,8 @@ describe("describeCiphertext", () => {
     expect(a).toMatchObject({
       format: "native",
       scheme: "envelope",
-      version: 0xdf,
+      version: 1,
+      versionByte: 0xdf,
       keyProvider: "local",
       keyId: "local/2024",
     });
@@ -58,6 +59,7 @@ describe("describeCiphertext", () => {
       format: "pydynox",
       scheme: "envelope",
       version: 1,
+      versionByte: 0x01,
       keyId: "local/2024",
       wrappedKeyFingerprint: a.wrappedKeyFingerprint,
     });
@@ -70,7 +72,8 @@ describe("describeCiphertext", () => {
     expect(describeCiphertext(direct)).toMatchObject({
       format: "kms",
       scheme: "kms",
-      version: 0xde,
+      version: 1,
+      versionByte: 0xde,
       keyId: "local/2024",
     });
   });
