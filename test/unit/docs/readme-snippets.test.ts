@@ -60,7 +60,7 @@ function typeCheck(files: Record<string, string>): string {
           moduleResolution: "node10",
           moduleDetection: "force",
           target: "ES2022",
-          lib: ["ES2022"],
+          lib: ["ES2022", "ES2024.String"],
           strict: true,
           allowJs: true,
           checkJs: true,
