@@ -67,7 +67,9 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
   const resolved = resolveConfig(config);
   const cipher = new ItemCipher(resolved);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
-  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])));
+  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])), [
+    ...resolved.tables.keys(),
+  ]);
 
   const encryptRequest = async (
     next: SerializeHandler<object, MetadataBearer>,

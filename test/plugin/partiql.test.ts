@@ -13,6 +13,9 @@ const S = (v: string) => ({ S: v });
 const WIRE_KEY = { pk: S("u"), sk: S("s") };
 const SLOT = JSON.stringify([WIRE_KEY.pk, WIRE_KEY.sk]);
 
+/** One parameter per `?` in the statement (none of these statements has a `?` inside a string). */
+const paramsFor = (statement: string) => [...statement.matchAll(/\?/g)].map((_, i) => S(`p${i}`));
+
 const refused = (
   promise: Promise<unknown>,
   fake: FakeDynamoDB,
@@ -157,7 +160,7 @@ describe("PartiQL UPDATE", () => {
   ])("refuses %s", async (_, Statement, code) => {
     const { fake, client } = setup();
     await refused(
-      client.send(new ExecuteStatementCommand({ Statement, Parameters: [S("1"), S("2")] })),
+      client.send(new ExecuteStatementCommand({ Statement, Parameters: paramsFor(Statement) })),
       fake,
       code,
     );
