@@ -39,10 +39,11 @@ import { type Token, tokenize } from "./lexer";
 export const MAX_EXPRESSION_LENGTH = 8_192;
 
 /**
- * How deep parentheses, NOT and function calls may nest. DynamoDB allows at
- * most 300 operators in an expression; 100 levels of nesting leave room for
- * any real expression while keeping the parser and every walk over its result
- * far from the stack limit.
+ * How deep parentheses, NOT and function calls may nest, and how many steps a
+ * document path may have. DynamoDB allows at most 300 operators in an
+ * expression and 32 levels of nested maps and lists; 100 leaves room for any
+ * real expression while keeping the parser and every walk over its result far
+ * from the stack limit.
  */
 export const MAX_EXPRESSION_DEPTH = 100;
 
@@ -67,14 +68,16 @@ class Parser {
     this.tokens = tokenize(text, what);
   }
 
+  private tooDeep(): never {
+    throw new EncryptionError(
+      "expression.tooComplex",
+      `${this.what} nests parentheses, NOT, function calls or document path steps more than ${MAX_EXPRESSION_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
+    );
+  }
+
   /** Parses one nested construct, refusing nesting the plugin will not follow (and the stack could not). */
   private nested<T>(parse: () => T): T {
-    if (++this.depth > MAX_EXPRESSION_DEPTH) {
-      throw new EncryptionError(
-        "expression.tooComplex",
-        `${this.what} nests parentheses, NOT or function calls more than ${MAX_EXPRESSION_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
-      );
-    }
+    if (++this.depth > MAX_EXPRESSION_DEPTH) this.tooDeep();
     try {
       return parse();
     } finally {
@@ -114,6 +117,7 @@ class Parser {
   path(): PathNode {
     const steps: PathNode["steps"] = [this.name()];
     for (;;) {
+      if (steps.length > MAX_EXPRESSION_DEPTH) this.tooDeep();
       if (this.isOp(".")) {
         this.at += 1;
         steps.push(this.name());

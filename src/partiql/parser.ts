@@ -11,9 +11,9 @@ export const MAX_STATEMENT_LENGTH = 16_384;
 
 /**
  * How deep parentheses, NOT, function calls, tuples, lists and arithmetic may
- * nest. DynamoDB stores maps and lists at most 32 levels deep; 100 leaves room
- * for any real statement while keeping the parser and every walk over its
- * result far from the stack limit.
+ * nest, and how many steps a path may have. DynamoDB stores maps and lists at
+ * most 32 levels deep; 100 leaves room for any real statement while keeping
+ * the parser and every walk over its result far from the stack limit.
  */
 export const MAX_STATEMENT_DEPTH = 100;
 
@@ -78,12 +78,14 @@ class Parser {
 
   /** Goes one level deeper, refusing nesting the plugin will not follow (and the stack could not). */
   private enter(): void {
-    if (++this.depth > MAX_STATEMENT_DEPTH) {
-      throw new EncryptionError(
-        "expression.tooComplex",
-        `The PartiQL statement nests parentheses, NOT, function calls, tuples, lists or arithmetic more than ${MAX_STATEMENT_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
-      );
-    }
+    if (++this.depth > MAX_STATEMENT_DEPTH) this.tooDeep();
+  }
+
+  private tooDeep(): never {
+    throw new EncryptionError(
+      "expression.tooComplex",
+      `The PartiQL statement nests parentheses, NOT, function calls, tuples, lists, arithmetic or path steps more than ${MAX_STATEMENT_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
+    );
   }
 
   /** Parses one nested construct. */
@@ -154,6 +156,7 @@ class Parser {
   path(): PathExpr {
     const steps: (string | number)[] = [this.name()];
     for (;;) {
+      if (steps.length > MAX_STATEMENT_DEPTH) this.tooDeep();
       if (this.op(".")) {
         this.at++;
         steps.push(this.name());
