@@ -100,12 +100,12 @@ describe("secrets stay secret", () => {
     };
     const plain = { Statement: `INSERT INTO "Plain" VALUE {'pk': 'visible-in-logs'}` };
     const refusals = [
-      client.send(new ExecuteStatementCommand(literal)),
-      client.send(new ExecuteStatementCommand(shape)),
-      client.send(new BatchExecuteStatementCommand({ Statements: [plain, literal] })),
-      client.send(new ExecuteTransactionCommand({ TransactStatements: [shape, plain] })),
+      () => client.send(new ExecuteStatementCommand(literal)),
+      () => client.send(new ExecuteStatementCommand(shape)),
+      () => client.send(new BatchExecuteStatementCommand({ Statements: [plain, literal] })),
+      () => client.send(new ExecuteTransactionCommand({ TransactStatements: [shape, plain] })),
     ];
-    for (const refusal of refusals) await expect(refusal).rejects.toBeInstanceOf(EncryptionError);
+    for (const refusal of refusals) await expect(refusal()).rejects.toBeInstanceOf(EncryptionError);
     expect(fake.requests).toHaveLength(0);
     await client.send(
       new ExecuteStatementCommand({
