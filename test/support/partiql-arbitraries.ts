@@ -39,14 +39,16 @@ export const OTHER_SPACES = [
 
 const commentBody = fc.constantFrom("", "x", " note ", "'", '"', ",", "?", "*/", "--");
 
+/** ASCII whitespace between two tokens, which the plugin accepts. */
+export const asciiSeparator: fc.Arbitrary<string> = fc.constantFrom(...ASCII_SPACES, "  ", " \n ");
+
 /**
- * What may stand between two tokens: mostly ASCII whitespace; otherwise any
- * other space or line terminator, a `--` comment ended by any line end
- * candidate, or a block comment. A `--` comment ended by CR followed later by a
- * separator holding LF is the shape of the bypass the old lexer let through.
+ * Anything else that may stand between two tokens: any other space or line
+ * terminator, a `--` comment ended by any line-end candidate, or a block
+ * comment. A `--` comment ended by CR with a line feed further on is the shape
+ * of the bypass the old lexer let through.
  */
-export const separator: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...ASCII_SPACES, "  ", " \n ") },
+export const exoticSeparator: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...OTHER_SPACES) },
   {
     weight: 3,
@@ -56,6 +58,39 @@ export const separator: fc.Arbitrary<string> = fc.oneof(
   },
   { weight: 1, arbitrary: commentBody.map((body) => `/*${body}*/`) },
 );
+
+/** What may stand between two tokens, ASCII whitespace more often than not. */
+export const separator: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: asciiSeparator },
+  { weight: 2, arbitrary: exoticSeparator },
+);
+
+/**
+ * `count` separators: ASCII whitespace, with none, one, two or three of them
+ * replaced by exotic ones, so that clean statements and statements with a
+ * comment ended by CR followed later by a line feed are both common.
+ */
+export function separators(count: number): fc.Arbitrary<string[]> {
+  return fc
+    .tuple(
+      fc.array(asciiSeparator, { minLength: count, maxLength: count }),
+      fc.oneof(
+        { weight: 1, arbitrary: fc.constant([]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(fc.tuple(fc.nat({ max: count - 1 }), exoticSeparator), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        },
+      ),
+    )
+    .map(([base, replacements]) => {
+      const out = [...base];
+      for (const [at, sep] of replacements) out[at] = sep;
+      return out;
+    });
+}
 
 /** True when the separator is one the plugin accepts. */
 export const isAsciiSpace = (s: string): boolean => /^[ \t\n]+$/.test(s);
