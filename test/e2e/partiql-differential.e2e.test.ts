@@ -18,7 +18,7 @@ import {
 import fc from "fast-check";
 import { EncryptionError } from "../../src";
 import { useEncryptedTable } from "../support/e2e-setup";
-import { oddString, separators } from "../support/partiql-arbitraries";
+import { LINE_END_CANDIDATES, oddString, separators } from "../support/partiql-arbitraries";
 
 const env = useEncryptedTable("partiql-diff", {
   ssn: {},
@@ -53,22 +53,22 @@ const SECRET_ADDRESSES: Wire = { L: [{ M: { zip: S(`${SECRET}zip`), city: S("SF"
 
 /** Tuple entries of an INSERT: configured fields as parameters or as literals of the wrong shape, and an unconfigured note. */
 const insertEntry: fc.Arbitrary<Piece[]> = fc.oneof(
-  fc.constant([`'ssn'`, ":", param(S(`${SECRET}ssn`))]),
-  fc.constant([`'card'`, ":", param(SECRET_CARD)]),
-  fc.constant([`'addresses'`, ":", param(SECRET_ADDRESSES)]),
-  fc.constant([`'card'`, ":", `'${SECRET}card-literal'`]),
-  fc.constant([`'addresses'`, ":", "[", `'${SECRET}zip-literal'`, "]"]),
-  fc.constant([`'card'`, ":", "NULL"]),
-  fc.constant([`'note'`, ":", param(S("public-note"))]),
-  oddString.map((literal) => [`'note'`, ":", literal]),
+  fc.constant<Piece[]>([`'ssn'`, ":", param(S(`${SECRET}ssn`))]),
+  fc.constant<Piece[]>([`'card'`, ":", param(SECRET_CARD)]),
+  fc.constant<Piece[]>([`'addresses'`, ":", param(SECRET_ADDRESSES)]),
+  fc.constant<Piece[]>([`'card'`, ":", `'${SECRET}card-literal'`]),
+  fc.constant<Piece[]>([`'addresses'`, ":", "[", `'${SECRET}zip-literal'`, "]"]),
+  fc.constant<Piece[]>([`'card'`, ":", "NULL"]),
+  fc.constant<Piece[]>([`'note'`, ":", param(S("public-note"))]),
+  oddString.map((literal): Piece[] => [`'note'`, ":", literal]),
 );
 
 /** SET actions of an UPDATE, on an item that exists with a note and an empty address list. */
 const updateAction: fc.Arbitrary<Piece[]> = fc.oneof(
-  fc.constant(["ssn", "=", param(S(`${SECRET}ssn`))]),
-  fc.constant(["card", "=", param(SECRET_CARD)]),
-  fc.constant(["card", "=", `'${SECRET}card-literal'`]),
-  fc.constant([
+  fc.constant<Piece[]>(["ssn", "=", param(S(`${SECRET}ssn`))]),
+  fc.constant<Piece[]>(["card", "=", param(SECRET_CARD)]),
+  fc.constant<Piece[]>(["card", "=", `'${SECRET}card-literal'`]),
+  fc.constant<Piece[]>([
     "addresses",
     "=",
     "list_append",
@@ -78,7 +78,7 @@ const updateAction: fc.Arbitrary<Piece[]> = fc.oneof(
     param({ L: SECRET_ADDRESSES.L! }),
     ")",
   ]),
-  fc.constant([
+  fc.constant<Piece[]>([
     "addresses",
     "=",
     "list_append",
@@ -90,12 +90,25 @@ const updateAction: fc.Arbitrary<Piece[]> = fc.oneof(
     "]",
     ")",
   ]),
-  fc.constant(["note", "=", param(S("public-note"))]),
-  oddString.map((literal) => ["note", "=", literal]),
+  fc.constant<Piece[]>(["note", "=", param(S("public-note"))]),
+  oddString.map((literal): Piece[] => ["note", "=", literal]),
 );
 
-function joinWithCommas(groups: Piece[][]): Piece[] {
-  return groups.flatMap((g, i) => (i === 0 ? g : [",", ...g]));
+/** The pieces of a statement, and for each comma-separated group after the first, the index of its comma and of its last piece. */
+function layout(
+  prefix: Piece[],
+  groups: Piece[][],
+  suffix: Piece[],
+): { pieces: Piece[]; spans: [number, number][] } {
+  const pieces = [...prefix];
+  const spans: [number, number][] = [];
+  groups.forEach((group, i) => {
+    if (i > 0) pieces.push(",");
+    const comma = pieces.length - 1;
+    pieces.push(...group);
+    if (i > 0) spans.push([comma, pieces.length - 1]);
+  });
+  return { pieces: [...pieces, ...suffix], spans };
 }
 
 interface Case {
@@ -103,6 +116,12 @@ interface Case {
   pk: string;
   pieces: Piece[];
   separators: string[];
+  /**
+   * The bypass's shape, aimed at one group: a `--` comment just before its
+   * comma, ended by `end`, and a line feed just after the group. DynamoDB ends
+   * the comment at CR; a reader that ends it only at LF hides the group.
+   */
+  hide: { span: [number, number]; end: string } | null;
   /** Parameters given minus placeholders written: -1 drops the last, +1 adds a secret. */
   delta: -1 | 0 | 1;
 }
@@ -113,30 +132,58 @@ const statementCase: fc.Arbitrary<Omit<Case, "pk">> = fc
       .uniqueArray(insertEntry, { minLength: 1, maxLength: 4, selector: (e) => e[0] })
       .map((entries) => ({
         kind: "insert" as const,
-        body: joinWithCommas([["'pk'", ":", "PK"], ["'sk'", ":", param(S("s"))], ...entries]),
+        ...layout(
+          ["INSERT", "INTO", "TABLE", "VALUE", "{"],
+          [["'pk'", ":", "PK"], ["'sk'", ":", param(S("s"))], ...entries],
+          ["}"],
+        ),
       })),
     fc
       .uniqueArray(updateAction, { minLength: 1, maxLength: 3, selector: (a) => a[0] })
       .map((actions) => ({
         kind: "update" as const,
-        body: joinWithCommas(actions),
+        ...layout(["UPDATE", "TABLE", "SET"], actions, [
+          "WHERE",
+          "pk",
+          "=",
+          "PK",
+          "AND",
+          "sk",
+          "=",
+          "'s'",
+        ]),
       })),
   )
-  .chain(({ kind, body }) => {
-    const head: Piece[] =
-      kind === "insert"
-        ? ["INSERT", "INTO", "TABLE", "VALUE", "{", ...body, "}"]
-        : ["UPDATE", "TABLE", "SET", ...body, "WHERE", "pk", "=", "PK", "AND", "sk", "=", "'s'"];
-    return fc.record({
+  .chain(({ kind, pieces, spans }) =>
+    fc.record({
       kind: fc.constant(kind),
-      pieces: fc.constant(head),
-      separators: separators(head.length),
+      pieces: fc.constant(pieces),
+      separators: separators(pieces.length),
+      hide:
+        spans.length === 0
+          ? fc.constant(null)
+          : fc.oneof(
+              { weight: 2, arbitrary: fc.constant(null) },
+              {
+                weight: 1,
+                arbitrary: fc.record({
+                  span: fc.constantFrom(...spans),
+                  end: fc.constantFrom(...LINE_END_CANDIDATES),
+                }),
+              },
+            ),
       delta: fc.constantFrom<-1 | 0 | 1>(0, 0, 0, 0, 0, 0, -1, 1),
-    });
-  });
+    }),
+  );
 
 /** The statement text and its Parameters, as a caller would send them. */
 function render(c: Case): { Statement: string; Parameters: Wire[] } {
+  const gaps = [...c.separators];
+  if (c.hide) {
+    const [comma, last] = c.hide.span;
+    gaps[comma - 1] = ` --${c.hide.end}`;
+    gaps[last] = `${gaps[last]!}\n`;
+  }
   const Parameters: Wire[] = [];
   let Statement = "";
   c.pieces.forEach((piece, i) => {
@@ -150,7 +197,7 @@ function render(c: Case): { Statement: string; Parameters: Wire[] } {
       text = "?";
       Parameters.push(piece.param);
     }
-    Statement += text + (i < c.pieces.length - 1 ? c.separators[i]! : "");
+    Statement += text + (i < c.pieces.length - 1 ? gaps[i]! : "");
   });
   if (c.delta === -1) Parameters.pop();
   if (c.delta === 1) Parameters.push(S(`${SECRET}extra`));

@@ -37,6 +37,9 @@ export const OTHER_SPACES = [
   "\ufeff",
 ] as const;
 
+/** What may end a `--` comment, to some lexer: LF and every other candidate above. */
+export const LINE_END_CANDIDATES = ["\n", ...OTHER_SPACES] as const;
+
 const commentBody = fc.constantFrom("", "x", " note ", "'", '"', ",", "?", "*/", "--");
 
 /** ASCII whitespace between two tokens, which the plugin accepts. */
@@ -53,7 +56,7 @@ export const exoticSeparator: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .tuple(commentBody, fc.constantFrom("\n", ...OTHER_SPACES))
+      .tuple(commentBody, fc.constantFrom(...LINE_END_CANDIDATES))
       .map(([body, end]) => `--${body}${end}`),
   },
   { weight: 1, arbitrary: commentBody.map((body) => `/*${body}*/`) },
