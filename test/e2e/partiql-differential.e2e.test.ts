@@ -163,12 +163,16 @@ const statementCase: fc.Arbitrary<Omit<Case, "pk">> = fc
         spans.length === 0
           ? fc.constant(null)
           : fc.oneof(
-              { weight: 2, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.constant(null) },
               {
                 weight: 1,
                 arbitrary: fc.record({
                   span: fc.constantFrom(...spans),
-                  end: fc.constantFrom(...LINE_END_CANDIDATES),
+                  // Every candidate, the ASCII line ends more often.
+                  end: fc.oneof(
+                    fc.constantFrom("\r", "\r\n", "\n"),
+                    fc.constantFrom(...LINE_END_CANDIDATES),
+                  ),
                 }),
               },
             ),
