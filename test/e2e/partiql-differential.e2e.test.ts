@@ -186,6 +186,8 @@ function render(c: Case): { Statement: string; Parameters: Wire[] } {
   if (c.hide) {
     const [comma, last] = c.hide.span;
     gaps[comma - 1] = ` --${c.hide.end}`;
+    // No line feed inside the group, so that only the chosen end can end the comment before it.
+    for (let i = comma; i < last; i++) gaps[i] = " ";
     gaps[last] = `${gaps[last]!}\n`;
   }
   const Parameters: Wire[] = [];
