@@ -163,7 +163,7 @@ const statementCase: fc.Arbitrary<Omit<Case, "pk">> = fc
         spans.length === 0
           ? fc.constant(null)
           : fc.oneof(
-              { weight: 1, arbitrary: fc.constant(null) },
+              { weight: 2, arbitrary: fc.constant(null) },
               {
                 weight: 1,
                 arbitrary: fc.record({
@@ -323,7 +323,7 @@ describe("PartiQL differential test against DynamoDB Local", () => {
     );
     process.stdout.write(`PartiQL differential: ${JSON.stringify(seen)}\n`);
     // The property is only meaningful if both sides of it were exercised.
-    expect(seen.refused).toBeGreaterThan(30);
-    expect(seen.stored).toBeGreaterThan(30);
+    expect(seen.refused).toBeGreaterThan(15);
+    expect(seen.stored).toBeGreaterThan(15);
   }, 120_000);
 });

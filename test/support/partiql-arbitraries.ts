@@ -78,7 +78,7 @@ export function separators(count: number): fc.Arbitrary<string[]> {
     .tuple(
       fc.array(asciiSeparator, { minLength: count, maxLength: count }),
       fc.oneof(
-        { weight: 1, arbitrary: fc.constant([]) },
+        { weight: 2, arbitrary: fc.constant([]) },
         {
           weight: 1,
           arbitrary: fc.array(fc.tuple(fc.nat({ max: count - 1 }), exoticSeparator), {
