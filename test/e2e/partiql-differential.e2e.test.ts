@@ -75,7 +75,7 @@ const updateAction: fc.Arbitrary<Piece[]> = fc.oneof(
     "(",
     "addresses",
     ",",
-    param({ L: SECRET_ADDRESSES.L! }),
+    param({ L: SECRET_ADDRESSES.L }),
     ")",
   ]),
   fc.constant<Piece[]>([
