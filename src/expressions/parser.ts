@@ -27,20 +27,62 @@ import { type Token, tokenize } from "./lexer";
  * projection := path (, path)*
  * ```
  * Keywords are case-insensitive. Anything else is `expression.unsupportedOnEncrypted`:
- * an expression the plugin cannot analyse is never sent.
+ * an expression the plugin cannot analyse is never sent. An expression longer
+ * than {@link MAX_EXPRESSION_LENGTH} or nested deeper than
+ * {@link MAX_EXPRESSION_DEPTH} is `expression.tooComplex`.
  */
+/**
+ * The longest expression the plugin analyses: twice DynamoDB's own limit of
+ * 4 KB per expression, so that no expression DynamoDB accepts is refused for
+ * its length.
+ */
+export const MAX_EXPRESSION_LENGTH = 8_192;
+
+/**
+ * How deep parentheses, NOT and function calls may nest, and how many steps a
+ * document path may have. DynamoDB allows at most 300 operators in an
+ * expression and 32 levels of nested maps and lists; 100 leaves room for any
+ * real expression while keeping the parser and every walk over its result far
+ * from the stack limit.
+ */
+export const MAX_EXPRESSION_DEPTH = 100;
+
 const KEYWORDS = new Set(["SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN"]);
 const COMPARATORS = new Set(["=", "<>", "<", "<=", ">", ">="]);
 
 class Parser {
   private at = 0;
+  private depth = 0;
   private readonly tokens: Token[];
 
   constructor(
     text: string,
     private readonly what: string,
   ) {
+    if (text.length > MAX_EXPRESSION_LENGTH) {
+      throw new EncryptionError(
+        "expression.tooComplex",
+        `${what} is ${text.length} characters long; the plugin analyses at most ${MAX_EXPRESSION_LENGTH}. Nothing was sent.`,
+      );
+    }
     this.tokens = tokenize(text, what);
+  }
+
+  private tooDeep(): never {
+    throw new EncryptionError(
+      "expression.tooComplex",
+      `${this.what} nests parentheses, NOT, function calls or document path steps more than ${MAX_EXPRESSION_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
+    );
+  }
+
+  /** Parses one nested construct, refusing nesting the plugin will not follow (and the stack could not). */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) this.tooDeep();
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
 
   private get token(): Token {
@@ -75,6 +117,7 @@ class Parser {
   path(): PathNode {
     const steps: PathNode["steps"] = [this.name()];
     for (;;) {
+      if (steps.length > MAX_EXPRESSION_DEPTH) this.tooDeep();
       if (this.isOp(".")) {
         this.at += 1;
         steps.push(this.name());
@@ -112,7 +155,7 @@ class Parser {
       this.tokens[this.at + 1]?.text === "(" &&
       !KEYWORDS.has(t.text.toUpperCase())
     )
-      return this.call();
+      return this.nested(() => this.call());
     return this.path();
   }
 
@@ -184,13 +227,15 @@ class Parser {
   private not(): ConditionNode {
     if (this.isKeyword("NOT")) {
       this.at += 1;
-      return { kind: "not", operand: this.not() };
+      return this.nested(() => ({ kind: "not", operand: this.not() }));
     }
     if (this.isOp("(")) {
       this.at += 1;
-      const inner = this.condition();
-      this.expectOp(")");
-      return inner;
+      return this.nested(() => {
+        const inner = this.condition();
+        this.expectOp(")");
+        return inner;
+      });
     }
     return this.predicate();
   }

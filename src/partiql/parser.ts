@@ -1,58 +1,21 @@
 import { EncryptionError } from "../errors/encryption-error";
 import type { Condition, Expr, PathExpr, Statement, TableRef, ValueExpr } from "./ast";
+import { type Token, tokenize } from "./lexer";
 
 /**
- * A parser for the PartiQL subset DynamoDB accepts:
- *
- * ```
- * statement := SELECT (* | path (, path)*) FROM table [WHERE condition]
- *            | INSERT INTO table VALUE value
- *            | UPDATE table (SET path = expr (, path = expr)* | REMOVE path (, path)*)+ [WHERE condition] [RETURNING word word *]
- *            | DELETE FROM table [WHERE condition] [RETURNING ALL OLD *]
- * table     := name [. name]                               (a table, or a table and an index)
- * value     := ? | 'string' | number | TRUE | FALSE | NULL | MISSING
- *            | { 'key' : expr (, 'key' : expr)* } | [ expr, … ] | << expr, … >>
- * expr      := term ((+ | -) term)*
- * term      := value | path | name ( expr, … )
- * condition := and (OR and)* ; and := not (AND not)* ; not := NOT not | ( condition ) | predicate
- * predicate := expr (comparator expr | [NOT] BETWEEN expr AND expr | [NOT] IN ( expr, … ) | [ expr, … ] | IS [NOT] MISSING|NULL)
- *            | name ( expr, … )
- * path      := name (. name | [ number ] | [ 'string' ])*  where a name is bare or "double-quoted"
- * ```
- * Anything else throws `operation.unsupported`: a statement the plugin cannot
- * map is never sent to a table with encrypted fields.
+ * The longest statement the plugin analyses, in UTF-16 code units: twice
+ * DynamoDB's own limit of 8,192 characters, so that no statement DynamoDB
+ * accepts is refused for its length.
  */
-type TokenKind = "word" | "quoted" | "string" | "number" | "param" | "op" | "end";
-interface Token {
-  kind: TokenKind;
-  text: string;
-  start: number;
-}
+export const MAX_STATEMENT_LENGTH = 16_384;
 
-const TOKEN =
-  /\s+|--[^\n]*|('(?:[^']|'')*')|("(?:[^"]|"")*")|(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|(\?)|([A-Za-z_][A-Za-z0-9_]*)|(<<|>>|<>|!=|<=|>=|[{}[\](),.:;=<>*+-])/y;
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let at = 0;
-  while (at < text.length) {
-    TOKEN.lastIndex = at;
-    const m = TOKEN.exec(text);
-    if (!m) throw unparsable(`unexpected character at ${at}`);
-    const start = at;
-    at = TOKEN.lastIndex;
-    if (m[1] !== undefined)
-      tokens.push({ kind: "string", text: m[1].slice(1, -1).replace(/''/g, "'"), start });
-    else if (m[2] !== undefined)
-      tokens.push({ kind: "quoted", text: m[2].slice(1, -1).replace(/""/g, '"'), start });
-    else if (m[3] !== undefined) tokens.push({ kind: "number", text: m[3], start });
-    else if (m[4] !== undefined) tokens.push({ kind: "param", text: "?", start });
-    else if (m[5] !== undefined) tokens.push({ kind: "word", text: m[5], start });
-    else if (m[6] !== undefined) tokens.push({ kind: "op", text: m[6], start });
-  }
-  tokens.push({ kind: "end", text: "", start: at });
-  return tokens;
-}
+/**
+ * How deep parentheses, NOT, function calls, tuples, lists and arithmetic may
+ * nest, and how many steps a path may have. DynamoDB stores maps and lists at
+ * most 32 levels deep; 100 leaves room for any real statement while keeping
+ * the parser and every walk over its result far from the stack limit.
+ */
+export const MAX_STATEMENT_DEPTH = 100;
 
 function unparsable(why: string): EncryptionError {
   return new EncryptionError(
@@ -82,10 +45,58 @@ const RESERVED = new Set([
   "FALSE",
 ]);
 
+/**
+ * A parser for the PartiQL subset DynamoDB accepts:
+ *
+ * ```
+ * statement := SELECT (* | path (, path)*) FROM table [WHERE condition]
+ *            | INSERT INTO table VALUE value
+ *            | UPDATE table (SET path = expr (, path = expr)* | REMOVE path (, path)*)+ [WHERE condition] [RETURNING word word *]
+ *            | DELETE FROM table [WHERE condition] [RETURNING ALL OLD *]
+ * table     := name [. name]                               (a table, or a table and an index)
+ * value     := ? | 'string' | number | TRUE | FALSE | NULL | MISSING
+ *            | { 'key' : expr (, 'key' : expr)* } | [ expr, … ] | << expr, … >>
+ * expr      := term ((+ | -) term)*
+ * term      := value | path | name ( expr, … )
+ * condition := and (OR and)* ; and := not (AND not)* ; not := NOT not | ( condition ) | predicate
+ * predicate := expr (comparator expr | [NOT] BETWEEN expr AND expr | [NOT] IN ( expr, … ) | [ expr, … ] | IS [NOT] MISSING|NULL)
+ *            | name ( expr, … )
+ * path      := name (. name | [ number ] | [ 'string' ])*  where a name is bare or "double-quoted"
+ * ```
+ * Anything else throws `operation.unsupported`: a statement the plugin cannot
+ * map is never sent to a table with encrypted fields. So does a lexical form
+ * DynamoDB might read differently (see `tokenize`). A statement longer than
+ * {@link MAX_STATEMENT_LENGTH} or nested deeper than {@link MAX_STATEMENT_DEPTH}
+ * throws `expression.tooComplex`.
+ */
 class Parser {
   private at = 0;
-  private params = 0;
+  /** The number of `?` placeholders read so far; each is numbered in order of appearance. */
+  params = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  /** Goes one level deeper, refusing nesting the plugin will not follow (and the stack could not). */
+  private enter(): void {
+    if (++this.depth > MAX_STATEMENT_DEPTH) this.tooDeep();
+  }
+
+  private tooDeep(): never {
+    throw new EncryptionError(
+      "expression.tooComplex",
+      `The PartiQL statement nests parentheses, NOT, function calls, tuples, lists, arithmetic or path steps more than ${MAX_STATEMENT_DEPTH} deep; the plugin does not analyse it. Nothing was sent.`,
+    );
+  }
+
+  /** Parses one nested construct. */
+  private nested<T>(parse: () => T): T {
+    this.enter();
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
 
   private get t(): Token {
     return this.tokens[this.at]!;
@@ -145,6 +156,7 @@ class Parser {
   path(): PathExpr {
     const steps: (string | number)[] = [this.name()];
     for (;;) {
+      if (steps.length > MAX_STATEMENT_DEPTH) this.tooDeep();
       if (this.op(".")) {
         this.at++;
         steps.push(this.name());
@@ -233,10 +245,17 @@ class Parser {
 
   expr(): Expr {
     let left = this.term();
-    while (this.op("+") || this.op("-")) {
-      const operator = this.t.text;
-      this.at++;
-      left = { kind: "binary", operator, left, right: this.term() };
+    const depth = this.depth;
+    try {
+      while (this.op("+") || this.op("-")) {
+        const operator = this.t.text;
+        this.at++;
+        // Each operator nests the tree one level deeper: a + b + c is (a + b) + c.
+        this.enter();
+        left = { kind: "binary", operator, left, right: this.term() };
+      }
+    } finally {
+      this.depth = depth;
     }
     return left;
   }
@@ -282,27 +301,15 @@ class Parser {
     }
     if (this.op("{")) {
       this.at++;
-      const entries: { key: string; value: Expr }[] = [];
-      if (!this.op("}")) {
-        do {
-          if (this.op(",")) this.at++;
-          if (this.t.kind !== "string") this.fail("a 'key'");
-          const key = this.t.text;
-          this.at++;
-          this.eatOp(":");
-          entries.push({ key, value: this.expr() });
-        } while (this.op(","));
-      }
-      this.eatOp("}");
-      return { kind: "tuple", entries };
+      return this.nested(() => this.tuple());
     }
     if (this.op("[")) {
       this.at++;
-      return { kind: "list", items: this.list("]") };
+      return this.nested(() => ({ kind: "list", items: this.list("]") }));
     }
     if (this.op("<<")) {
       this.at++;
-      return { kind: "bag", items: this.list(">>") };
+      return this.nested(() => ({ kind: "bag", items: this.list(">>") }));
     }
     if (
       t.kind === "word" &&
@@ -310,9 +317,29 @@ class Parser {
       !RESERVED.has(t.text.toUpperCase())
     ) {
       this.at += 2;
-      return { kind: "call", name: t.text.toLowerCase(), args: this.list(")") };
+      return this.nested(() => ({
+        kind: "call",
+        name: t.text.toLowerCase(),
+        args: this.list(")"),
+      }));
     }
     return this.path();
+  }
+
+  private tuple(): Expr {
+    const entries: { key: string; value: Expr }[] = [];
+    if (!this.op("}")) {
+      do {
+        if (this.op(",")) this.at++;
+        if (this.t.kind !== "string") this.fail("a 'key'");
+        const key = this.t.text;
+        this.at++;
+        this.eatOp(":");
+        entries.push({ key, value: this.expr() });
+      } while (this.op(","));
+    }
+    this.eatOp("}");
+    return { kind: "tuple", entries };
   }
 
   condition(): Condition {
@@ -336,21 +363,16 @@ class Parser {
   private not(): Condition {
     if (this.word("NOT")) {
       this.at++;
-      return { kind: "not", operand: this.not() };
+      return this.nested(() => ({ kind: "not", operand: this.not() }));
     }
     if (this.op("(")) {
-      const save = this.at;
-      const params = this.params;
+      // A term never starts with "(", so a "(" here can only open a condition.
       this.at++;
-      try {
+      return this.nested(() => {
         const inner = this.condition();
         this.eatOp(")");
         return inner;
-      } catch {
-        // not a parenthesised condition: parse it again as a predicate
-        this.at = save;
-        this.params = params;
-      }
+      });
     }
     return this.predicate();
   }
@@ -399,9 +421,23 @@ class Parser {
   }
 }
 
+/** A parsed statement and the number of `?` placeholders in it. */
+export interface ParsedStatement {
+  statement: Statement;
+  placeholders: number;
+}
+
 /** Parses one PartiQL statement; `?` parameters are numbered in order of appearance. */
-export function parseStatement(text: string): Statement {
-  return new Parser(tokenize(text)).statement();
+export function parseStatement(text: string): ParsedStatement {
+  if (text.length > MAX_STATEMENT_LENGTH) {
+    throw new EncryptionError(
+      "expression.tooComplex",
+      `The PartiQL statement is ${text.length} characters long; the plugin analyses at most ${MAX_STATEMENT_LENGTH}. Nothing was sent.`,
+    );
+  }
+  const parser = new Parser(tokenize(text));
+  const statement = parser.statement();
+  return { statement, placeholders: parser.params };
 }
 
 export type { ValueExpr };

@@ -13,8 +13,8 @@ import {
 } from "../expressions/field-relation";
 import { BLIND_INDEX_HINT } from "../operations/condition-check";
 import { mentionedTable } from "../operations/table-name";
-import type { Condition, Expr, PathExpr, Statement } from "./ast";
-import { parseStatement } from "./parser";
+import type { Condition, Expr, PathExpr, Statement, ValueExpr } from "./ast";
+import { type ParsedStatement, parseStatement } from "./parser";
 
 /** What the response side needs for one statement: its table and, when the statement pins it, the item key. */
 export interface StatementScope {
@@ -51,6 +51,35 @@ function keyValue(expr: Expr, params: unknown[]): WireValue | undefined {
   if (expr.kind === "literal" && expr.type === "string") return { S: expr.text };
   if (expr.kind === "literal" && expr.type === "number") return { N: expr.text };
   return undefined;
+}
+
+/**
+ * The AttributeValue type a literal, tuple, list or bag stands for, without
+ * its content (the shape rule looks only at the type, and error messages must
+ * not hold the value). MISSING stands for no value at all.
+ */
+function shapeOf(expr: Exclude<ValueExpr, { kind: "param" }>): WireValue | undefined {
+  switch (expr.kind) {
+    case "tuple":
+      return { M: {} };
+    case "list":
+      return { L: [] };
+    case "bag":
+      return { SS: [] };
+    case "literal":
+      switch (expr.type) {
+        case "string":
+          return { S: "" };
+        case "number":
+          return { N: "0" };
+        case "boolean":
+          return { BOOL: false };
+        case "null":
+          return { NULL: true };
+        case "missing":
+          return undefined;
+      }
+  }
 }
 
 /** Key attributes pinned by `name = value` comparisons joined with AND at the top of a WHERE clause. */
@@ -188,8 +217,7 @@ class StatementPlanner {
   ): void {
     const table = this.table;
     if (expr.kind === "param") {
-      if (this.params[expr.index] === undefined)
-        throw refuse(table, `The statement has more ? placeholders than Parameters.`);
+      // planStatement has checked that every placeholder has its parameter.
       const remaining = segments.slice(depth);
       if (remaining.length === 0) {
         this.targets.push({
@@ -230,6 +258,15 @@ class StatementPlanner {
         table,
         `The statement computes a value that holds the encrypted field "${field.path}"; pass it as a ? parameter.`,
         field.path,
+      );
+    } else {
+      // A literal where the field's path needs a map or list ('card': '…' with card.number encrypted)
+      // may be the secret itself: the rule for items and parameters decides, so only NULL and MISSING pass.
+      forEachSlot(
+        { v: shapeOf(expr) } as WireItem,
+        [{ kind: "attr", name: "v" }, ...segments.slice(depth)],
+        () => undefined,
+        shapeMismatch(table, field, depth - 1),
       );
     }
   }
@@ -305,18 +342,28 @@ export function planStatement(
   if (typeof text !== "string") return undefined;
   const mentioned = mentionedTable(config.tables.keys(), text);
   if (mentioned === undefined) return undefined;
-  let statement: Statement;
+  let parsed: ParsedStatement;
   try {
-    statement = parseStatement(text);
+    parsed = parseStatement(text);
   } catch (error) {
     if (error instanceof EncryptionError)
       throw new EncryptionError(error.code, error.message, { table: mentioned });
     throw error;
   }
+  const { statement } = parsed;
   const tableName = tableOf(statement);
+  const params = Array.isArray(parameters) ? (parameters as unknown[]) : [];
+  // Precondition: one parameter per placeholder. DynamoDB ignores extra parameters, so one the plugin
+  // did not place would still go out in plaintext; a missing one would leave a placeholder unplanned.
+  if (parsed.placeholders !== params.length) {
+    throw new EncryptionError(
+      "operation.unsupported",
+      `The PartiQL statement has ${parsed.placeholders} ? placeholders but ${params.length} Parameters; they must match one to one. Nothing was sent.`,
+      { table: tableName },
+    );
+  }
   const table = config.tables.get(tableName);
   if (!table) return { tableName, table: undefined, key: undefined };
-  const params = Array.isArray(parameters) ? (parameters as unknown[]) : [];
 
   switch (statement.kind) {
     case "insert": {

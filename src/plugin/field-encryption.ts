@@ -67,7 +67,9 @@ export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionP
   const resolved = resolveConfig(config);
   const cipher = new ItemCipher(resolved);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
-  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])));
+  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])), [
+    ...resolved.tables.keys(),
+  ]);
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();

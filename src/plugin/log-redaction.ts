@@ -1,5 +1,10 @@
+import { mentionedTable } from "../operations/table-name";
+
 /** What the SDK logger prints in place of a redacted value. */
 export const REDACTED = "***SensitiveInformation***";
+
+/** How deep the filter walks; anything deeper is redacted whole. */
+const MAX_DEPTH = 128;
 
 /** Properties whose whole value is redacted: expression values and PartiQL parameters can hold plaintext of encrypted fields. */
 const ALWAYS = new Set(["ExpressionAttributeValues", "Parameters"]);
@@ -8,18 +13,34 @@ const ALWAYS = new Set(["ExpressionAttributeValues", "Parameters"]);
  * A log filter for the SDK's logger middleware: a copy of a command's input or
  * output with the value of every attribute that is, or holds, an encrypted
  * field replaced by {@link REDACTED}, at any depth and for both the Document
- * client's plain values and AttributeValues. It over-redacts (any attribute
- * with such a name) rather than risk plaintext in logs.
+ * client's plain values and AttributeValues. A PartiQL `Statement` that names
+ * a configured table is redacted whole, in `ExecuteStatement` as in
+ * `BatchExecuteStatement`'s `Statements[]` and `ExecuteTransaction`'s
+ * `TransactStatements[]`: its literals may be secrets (a refused
+ * `'ssn': '123-45-6789'` is logged too). It over-redacts (any attribute with
+ * such a name, any statement that mentions such a table) rather than risk
+ * plaintext in logs.
  */
-export function redactor(names: ReadonlySet<string>): (value: unknown) => unknown {
+export function redactor(
+  names: ReadonlySet<string>,
+  tableNames: readonly string[],
+): (value: unknown) => unknown {
+  const secret = (key: string, value: unknown): boolean =>
+    names.has(key) ||
+    ALWAYS.has(key) ||
+    (key === "Statement" &&
+      typeof value === "string" &&
+      mentionedTable(tableNames, value) !== undefined);
   const redact = (value: unknown, depth: number): unknown => {
-    if (depth > 64 || typeof value !== "object" || value === null) return value;
+    if (typeof value !== "object" || value === null) return value;
+    // Deeper than any input DynamoDB accepts (32 levels of maps, two wire levels each): not walked, so not shown.
+    if (depth > MAX_DEPTH) return REDACTED;
     if (value instanceof Uint8Array) return value;
     if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
     if (value instanceof Set) return new Set([...value].map((v) => redact(v, depth + 1)));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = names.has(k) || ALWAYS.has(k) ? REDACTED : redact(v, depth + 1);
+      out[k] = secret(k, v) ? REDACTED : redact(v, depth + 1);
     return out;
   };
   return (value) => redact(value, 0);

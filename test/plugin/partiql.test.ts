@@ -13,6 +13,9 @@ const S = (v: string) => ({ S: v });
 const WIRE_KEY = { pk: S("u"), sk: S("s") };
 const SLOT = JSON.stringify([WIRE_KEY.pk, WIRE_KEY.sk]);
 
+/** One parameter per `?` in the statement (none of these statements has a `?` inside a string). */
+const paramsFor = (statement: string) => [...statement.matchAll(/\?/g)].map((_, i) => S(`p${i}`));
+
 const refused = (
   promise: Promise<unknown>,
   fake: FakeDynamoDB,
@@ -157,7 +160,7 @@ describe("PartiQL UPDATE", () => {
   ])("refuses %s", async (_, Statement, code) => {
     const { fake, client } = setup();
     await refused(
-      client.send(new ExecuteStatementCommand({ Statement, Parameters: [S("1"), S("2")] })),
+      client.send(new ExecuteStatementCommand({ Statement, Parameters: paramsFor(Statement) })),
       fake,
       code,
     );
@@ -353,5 +356,159 @@ describe("PartiQL batches and transactions", () => {
       fake,
       "operation.unsupported",
     );
+  });
+});
+
+describe("PartiQL text the plugin and DynamoDB could read differently (security review 1)", () => {
+  it.each([
+    [
+      "the issue's INSERT: a -- comment ended by CR",
+      `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ? --\r, 'ssn': ?\n}`,
+    ],
+    [
+      "the issue's UPDATE: a -- comment ended by CR",
+      `UPDATE "Users" SET note = ? --\r, ssn = ?\n WHERE pk = 'u' AND sk = 's'`,
+    ],
+    ["a -- comment ended by LF", `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ? -- x\n, 'ssn': ?}`],
+    ["a block comment", `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ? /* x */, 'ssn': ?}`],
+    ["CR as whitespace", `INSERT INTO "Users" VALUE {'pk': ?,\r'sk': ?, 'ssn': ?}`],
+    ["U+2028 as whitespace", `INSERT INTO "Users" VALUE {'pk': ?,\u2028'sk': ?, 'ssn': ?}`],
+    ["NBSP as whitespace", `INSERT INTO "Users" VALUE {'pk': ?,\u00a0'sk': ?, 'ssn': ?}`],
+    ["a backslash before a quote", `INSERT INTO "Users" VALUE {'pk': ?, 'n': 'a\\', 'ssn': ?}`],
+  ])("refuses %s with operation.unsupported, whatever the parameters", async (_, Statement) => {
+    for (const count of [2, 3]) {
+      const { fake, client } = setup();
+      const Parameters = [S("u"), S("s"), S("123-45-6789")].slice(0, count);
+      const error = await refused(
+        client.send(new ExecuteStatementCommand({ Statement, Parameters })),
+        fake,
+        "operation.unsupported",
+      );
+      expect(error.table).toBe("Users");
+      expect(error.message).toContain("Nothing was sent.");
+    }
+  });
+
+  it("refuses more Parameters than placeholders (DynamoDB ignores the extra one, which would go out in plaintext) and fewer", async () => {
+    for (const Parameters of [[S("u"), S("s"), S("123-45-6789")], [S("u")], []]) {
+      const { fake, client } = setup();
+      const error = await refused(
+        client.send(
+          new ExecuteStatementCommand({
+            Statement: `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ?}`,
+            Parameters: Parameters.length > 0 ? Parameters : undefined,
+          }),
+        ),
+        fake,
+        "operation.unsupported",
+      );
+      expect(error.message).toContain(`2 ? placeholders but ${Parameters.length} Parameters`);
+    }
+  });
+
+  it("the same checks hold for each statement of a batch and a transaction", async () => {
+    const hidden = {
+      Statement: `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ? --\r, 'ssn': ?\n}`,
+      Parameters: [S("u"), S("s"), S("123-45-6789")],
+    };
+    const fine = { Statement: `INSERT INTO Plain VALUE {'pk': ?}`, Parameters: [S("p")] };
+    const { fake, client } = setup();
+    await refused(
+      client.send(new BatchExecuteStatementCommand({ Statements: [fine, hidden] })),
+      fake,
+      "operation.unsupported",
+    );
+    await refused(
+      client.send(new ExecuteTransactionCommand({ TransactStatements: [fine, hidden] })),
+      fake,
+      "operation.unsupported",
+    );
+  });
+
+  it("a ? and comment look-alikes inside strings are data: the statement is analysed and sent", async () => {
+    const { fake, client } = setup();
+    await client.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO "Users" VALUE {'pk': ?, 'sk': 's', 'note': 'it''s -- not /* a ? */', 'ssn': ?}`,
+        Parameters: [S("u"), S("123-45-6789")],
+      }),
+    );
+    const wire = fake.last("ExecuteStatement").body.Parameters;
+    expect(wire[0]).toEqual(S("u"));
+    expect(wire[1].S).toMatch(/^ENC:/);
+  });
+
+  it("statements on tables without encrypted fields are not analysed: comments there pass", async () => {
+    const { fake, client } = setup();
+    await client.send(
+      new ExecuteStatementCommand({
+        Statement: `SELECT * FROM Plain --\r WHERE pk = ?`,
+      }),
+    );
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("PartiQL literals where an encrypted field's map or list is expected (security review 6)", () => {
+  it.each([
+    [
+      "'card': '…' in an INSERT",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'card': '4111111111111111'}`,
+      "card.number",
+    ],
+    [
+      "'addresses': ['…'] in an INSERT",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'addresses': ['94107']}`,
+      "addresses[].zip",
+    ],
+    [
+      "SET card = '…'",
+      `UPDATE Users SET card = '4111111111111111' WHERE pk = 'u' AND sk = 's'`,
+      "card.number",
+    ],
+    [
+      "list_append(addresses, ['…'])",
+      `UPDATE Users SET addresses = list_append(addresses, ['94107']) WHERE pk = 'u' AND sk = 's'`,
+      "addresses[].zip",
+    ],
+    [
+      "a number where the map should be",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'card': 4111111111111111}`,
+      "card.number",
+    ],
+    [
+      "a list where the map should be",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'card': ['4111111111111111']}`,
+      "card.number",
+    ],
+    [
+      "a tuple where the list should be",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'addresses': {'zip': '94107'}}`,
+      "addresses[].zip",
+    ],
+    [
+      "a bag of strings where the list should be",
+      `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'addresses': <<'94107'>>}`,
+      "addresses[].zip",
+    ],
+  ])("refuses %s with value.unsupportedType, as outside PartiQL", async (_, Statement, field) => {
+    const { fake, client } = setup();
+    const error = await refused(
+      client.send(new ExecuteStatementCommand({ Statement })),
+      fake,
+      "value.unsupportedType",
+    );
+    expect(error).toMatchObject({ table: "Users", field });
+    expect(error.message).toContain("Nothing was sent.");
+  });
+
+  it.each([
+    `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'card': NULL, 'addresses': [NULL, {'city': 'SF'}]}`,
+    `INSERT INTO Users VALUE {'pk': 'u', 'sk': 's', 'card': MISSING, 'addresses': MISSING}`,
+    `UPDATE Users SET card = NULL SET addresses = list_append(addresses, [NULL]) WHERE pk = 'u' AND sk = 's'`,
+  ])("allows NULL and MISSING there, which hold no secret: %s", async (Statement) => {
+    const { fake, client } = setup();
+    await client.send(new ExecuteStatementCommand({ Statement }));
+    expect(fake.last("ExecuteStatement").body.Statement).toBe(Statement);
   });
 });

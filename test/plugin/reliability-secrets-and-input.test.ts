@@ -3,7 +3,14 @@
  * secret (errors, cause chains, the SDK logger at every level, zeroed keys),
  * and nothing lost (the SDK's retries do not encrypt twice).
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  BatchExecuteStatementCommand,
+  DynamoDBClient,
+  ExecuteStatementCommand,
+  ExecuteTransactionCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -78,6 +85,49 @@ describe("secrets stay secret", () => {
     for (const secret of SAMPLE_SECRETS) expect(text).not.toContain(secret);
     expect(text).toContain("***SensitiveInformation***");
     expect(text).toContain('"name":"Ada"'); // other attributes stay visible for debugging
+  });
+
+  it("a PartiQL statement naming a configured table is redacted in the SDK log, also when refused and inside batches and transactions (security review 8)", async () => {
+    const fake = new FakeDynamoDB({ Users: ["pk", "sk"], Plain: ["pk"] });
+    const { lines, logger } = capturingLogger();
+    const client = fake.client({ logger });
+    client.middlewareStack.use(fieldEncryption(usersConfig()));
+    const literal = {
+      Statement: `INSERT INTO "Users" VALUE {'pk': 'u', 'sk': 's', 'ssn': '${SAMPLE.ssn}'}`,
+    };
+    const shape = {
+      Statement: `UPDATE "Users" SET card = '${SAMPLE.card.number}' WHERE pk = 'u' AND sk = 's'`,
+    };
+    const plain = { Statement: `INSERT INTO "Plain" VALUE {'pk': 'visible-in-logs'}` };
+    const refusals = [
+      () => client.send(new ExecuteStatementCommand(literal)),
+      () => client.send(new ExecuteStatementCommand(shape)),
+      () => client.send(new BatchExecuteStatementCommand({ Statements: [plain, literal] })),
+      () => client.send(new ExecuteTransactionCommand({ TransactStatements: [shape, plain] })),
+    ];
+    for (const refusal of refusals) await expect(refusal()).rejects.toBeInstanceOf(EncryptionError);
+    expect(fake.requests).toHaveLength(0);
+    await client.send(
+      new ExecuteStatementCommand({
+        Statement: `UPDATE "Users" SET note = '${SAMPLE.addresses[0]!.zip}' WHERE pk = 'u' AND sk = 's'`,
+      }),
+    );
+    expect(fake.requests).toHaveLength(1);
+    // One error line per refused command, one info line for the statement sent, each with its input.
+    const commandLines = lines.filter(
+      (l) => (l as { input?: unknown }[])[0]?.input !== undefined,
+    ) as { input: unknown; error?: unknown }[][];
+    expect(commandLines.map((l) => l[0]!.error instanceof EncryptionError)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    const text = JSON.stringify(lines);
+    for (const secret of SAMPLE_SECRETS) expect(text).not.toContain(secret);
+    expect(text).toContain('"Statement":"***SensitiveInformation***"');
+    expect(text).toContain("visible-in-logs"); // statements on other tables stay readable
   });
 
   it("error messages and cause chains never hold plaintext or key material", async () => {

@@ -1,4 +1,10 @@
-import { parseStatement } from "../../../src/partiql/parser";
+import {
+  MAX_STATEMENT_DEPTH,
+  MAX_STATEMENT_LENGTH,
+  parseStatement as parse,
+} from "../../../src/partiql/parser";
+
+const parseStatement = (text: string) => parse(text).statement;
 
 describe("PartiQL grammar", () => {
   it("SELECT with a list, a quoted table and index, and a WHERE clause", () => {
@@ -134,8 +140,47 @@ describe("PartiQL grammar", () => {
     "SELECT * FROM Users $",
     "EXISTS(SELECT * FROM Users)",
   ])("refuses %j with operation.unsupported", (text) => {
-    expect(() => parseStatement(text)).toThrow(
-      expect.objectContaining({ code: "operation.unsupported" }),
-    );
+    expect(() => parse(text)).toThrow(expect.objectContaining({ code: "operation.unsupported" }));
+  });
+
+  it("counts the ? placeholders, not a ? inside a string or a quoted name", () => {
+    expect(
+      parse(`UPDATE "T?" SET a = ?, b = '?' SET c = [?, <<?>>] WHERE pk = ? AND "?" = 'x?'`)
+        .placeholders,
+    ).toBe(4);
+    expect(parse(`SELECT * FROM T`).placeholders).toBe(0);
+  });
+});
+
+describe("PartiQL limits", () => {
+  const tooComplex = expect.objectContaining({ code: "expression.tooComplex" });
+  const nest = (depth: number, open: string, close: string, inner: string) =>
+    open.repeat(depth) + inner + close.repeat(depth);
+
+  it.each([
+    ["parentheses", (d: number) => `SELECT * FROM T WHERE ${nest(d, "(", ")", "a = 1")}`],
+    ["NOT", (d: number) => `SELECT * FROM T WHERE ${"NOT ".repeat(d)}a = 1`],
+    ["lists", (d: number) => `INSERT INTO T VALUE {'pk': ${nest(d, "[", "]", "1")}}`],
+    ["tuples", (d: number) => `INSERT INTO T VALUE ${nest(d, "{'a': ", "}", "1")}`],
+    ["bags", (d: number) => `INSERT INTO T VALUE {'pk': ${nest(d, "<<", ">>", "1")}}`],
+    ["function calls", (d: number) => `UPDATE T SET a = ${nest(d, "f(", ")", "1")}`],
+    ["arithmetic", (d: number) => `UPDATE T SET a = 1${" + 1".repeat(d)}`],
+  ])(
+    "%s: 10,000 deep and just over the limit are expression.tooComplex (not RangeError); just under it they parse",
+    (_, build) => {
+      expect(() => parse(build(10_000))).toThrow(tooComplex);
+      expect(() => parse(build(MAX_STATEMENT_DEPTH + 1))).toThrow(tooComplex);
+      expect(() => parse(build(MAX_STATEMENT_DEPTH - 1))).not.toThrow();
+    },
+  );
+
+  it("a statement longer than the limit is expression.tooComplex; one at the limit parses", () => {
+    const at = (n: number) => {
+      const head = `SELECT * FROM T WHERE a = '`;
+      return `${head}${"x".repeat(n - head.length - 1)}'`;
+    };
+    expect(at(MAX_STATEMENT_LENGTH)).toHaveLength(MAX_STATEMENT_LENGTH);
+    expect(() => parse(at(MAX_STATEMENT_LENGTH))).not.toThrow();
+    expect(() => parse(at(MAX_STATEMENT_LENGTH + 1))).toThrow(tooComplex);
   });
 });
