@@ -27,10 +27,8 @@ describe("the Node.js running the tests", () => {
   });
 
   const pinned = process.env.DFE_TEST_NODE_VERSION;
-  (pinned ? it : it.skip)(
-    `is the pinned release the runner asked for (${pinned ?? "none"})`,
-    () => {
+  if (pinned)
+    it(`is the pinned release the runner asked for (${pinned})`, () => {
       expect(process.version).toBe(`v${pinned}`);
-    },
-  );
+    });
 });
