@@ -1,7 +1,13 @@
+import { EXIT } from "./exit-codes";
 import { runCli } from "./program";
 
 /** The `dynamodb-field-encryption` binary: wires the process's streams and signals to {@link runCli}. */
 const controller = new AbortController();
+// A reader that stops early (`| head`) closes the pipe: stop quietly, and say by the exit code that not all was written.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT.failed);
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => controller.abort(signal));
 }
