@@ -46,6 +46,15 @@ describe("examples run and show what they claim", () => {
     expect(out).toContain("KMS calls: 1 GenerateDataKey, 1 Decrypt");
   });
 
+  it("stream-consumer", async () => {
+    const out = await example("stream-consumer");
+    expect(out).toMatch(/the stream holds: ENC:/);
+    expect(out).toContain("INSERT: - -> J45.909");
+    expect(out).toContain("MODIFY: J45.909 -> J45.20");
+    expect(out).toContain("REMOVE: J45.20 -> -");
+    expect(out).toContain("batch item failures: 0");
+  });
+
   it("demo", async () => {
     const out = await example("demo");
     expect(out).toMatch(/"S": "ENC:/);
