@@ -5,7 +5,7 @@ import { runCli } from "./program";
 const controller = new AbortController();
 // A reader that stops early (`| head`) closes the pipe: stop quietly, and say by the exit code that not all was written.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE") throw error;
+  if (error.code !== "EPIPE") console.error(`stdout: ${error.message}`);
   process.exit(EXIT.failed);
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

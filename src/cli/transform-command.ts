@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { PassThrough, type Readable, type Transform, type Writable } from "node:stream";
+import { PassThrough, type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import { EncryptionError } from "../errors/encryption-error";
@@ -54,6 +54,20 @@ function counter(onBytes: (n: number) => void): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       onBytes(chunk.length);
       callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * Writes to `target` with its backpressure, without handing `target` to the
+ * pipeline: a failed pipeline destroys its stages, and stdout must survive
+ * to carry what was written before the failure.
+ */
+function forwardTo(target: Writable): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (target.write(chunk)) callback();
+      else target.once("drain", () => callback());
     },
   });
 }
@@ -141,7 +155,7 @@ export async function runTransformCommand(
   if (gunzip) stages.push(createGunzip());
   stages.push(transform);
   if (gzip) stages.push(createGzip());
-  stages.push(options.output ? createWriteStream(options.output) : io.stdout);
+  stages.push(options.output ? createWriteStream(options.output) : forwardTo(io.stdout));
 
   let code: number = EXIT.ok;
   try {
