@@ -25,3 +25,33 @@ export { LocalKeyProvider } from "./keys/local-key-provider";
 export type { LocalKeyProviderOptions } from "./keys/local-key-provider";
 export { describeCiphertext } from "./format/describe-ciphertext";
 export type { CiphertextDescription } from "./format/describe-ciphertext";
+export { createItemEncryptor } from "./items/item-encryptor";
+export type { ItemEncryptor, ItemEncryptorOptions } from "./items/item-encryptor";
+export type { ItemShape, JsonAttributeValue, JsonItem, ShapeItems } from "./items/item-shape";
+export type { TranslateConfig } from "./items/native-items";
+export { withDecryptedRecords } from "./streams/lambda-handler";
+export type {
+  DecryptedEvent,
+  DecryptedRecordsOptions,
+  StreamHandler,
+} from "./streams/lambda-handler";
+export { decodeKinesisRecord } from "./streams/kinesis-records";
+export type { StreamRecordOptions } from "./streams/decrypt-stream-records";
+export type {
+  BatchResponse,
+  DynamoDBStreamEvent,
+  DynamoDBStreamRecord,
+  KinesisChangeRecord,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+  StreamImage,
+  StreamRecordData,
+  StreamViewType,
+} from "./streams/stream-types";
+export { decryptExportStream, encryptImportStream } from "./exports/export-streams";
+export type {
+  ItemLineTransform,
+  LineFailure,
+  LineTransformOptions,
+  LineTransformStats,
+} from "./exports/item-line-transform";

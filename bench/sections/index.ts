@@ -2,6 +2,7 @@ import { startDynamoDBLocal, type DynamoDBLocal } from "../../scripts/dynamodb-l
 import type { Comparison, HarnessOptions } from "../harness";
 import { bytes } from "./bytes";
 import { dynamoLocal } from "./dynamodb-local";
+import { exportMemory, itemApi } from "./item-api";
 import { kmsEconomics } from "./kms-economics";
 import { memory } from "./memory";
 import { pluginStub } from "./plugin-stub";
@@ -29,5 +30,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
     },
     { name: "bytes", run: () => bytes() },
     { name: "memory", run: () => memory(quick) },
+    { name: "item-api", run: () => itemApi(options, quick) },
+    { name: "export-memory", run: () => exportMemory(quick) },
   ];
 }

@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   "operation.unknown",
   "expression.unsupportedOnEncrypted",
   "expression.tooComplex",
+  // Tables named outside a request (item API, streams, exports).
+  "table.unknown",
   // Items and values.
   "item.keyMissing",
   "item.keyInvalid",
@@ -40,6 +42,10 @@ export const ERROR_CODES = [
   // Wire bodies the plugin could not read.
   "request.malformed",
   "response.malformed",
+  // Data read outside a client: stream records and export lines.
+  "stream.recordInvalid",
+  "export.lineInvalid",
+  "export.incomplete",
 ] as const;
 
 /** A stable, namespaced error code. */

@@ -14,9 +14,8 @@ import type {
   SerializeMiddleware,
 } from "@smithy/types";
 import type { FieldEncryptionConfig } from "../config/config-types";
-import { resolveConfig } from "../config/resolve-config";
-import { ItemCipher } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
+import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
 import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
@@ -61,11 +60,13 @@ function header(headers: Record<string, string>, name: string): string | undefin
  * Encrypts the configured fields of every item written and decrypts them in
  * every item read, for `DynamoDBClient` and `DynamoDBDocumentClient` alike.
  * The config is validated here, once; mistakes throw `config.invalid` with
- * their location.
+ * their location. Given an item encryptor (`createItemEncryptor`) instead of
+ * a config, the plugin shares its engine and data-key cache.
  */
-export function fieldEncryption(config: FieldEncryptionConfig): FieldEncryptionPlugin {
-  const resolved = resolveConfig(config);
-  const cipher = new ItemCipher(resolved);
+export function fieldEncryption(
+  config: FieldEncryptionConfig | EngineCarrier,
+): FieldEncryptionPlugin {
+  const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])), [
     ...resolved.tables.keys(),

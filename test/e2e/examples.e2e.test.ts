@@ -64,6 +64,15 @@ describe("examples run and show what they claim", () => {
     expect(out).toContain("filter on ssn refused: expression.unsupportedOnEncrypted");
   });
 
+  it("stream-consumer", async () => {
+    const out = await example("stream-consumer");
+    expect(out).toMatch(/the stream holds: ENC:/);
+    expect(out).toContain("INSERT: - -> J45.909");
+    expect(out).toContain("MODIFY: J45.909 -> J45.20");
+    expect(out).toContain("REMOVE: J45.20 -> -");
+    expect(out).toContain("batch item failures: 0");
+  });
+
   it("demo", async () => {
     const out = await example("demo");
     expect(out).toMatch(/"S": "ENC:/);
