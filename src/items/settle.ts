@@ -36,7 +36,9 @@ export async function settle(
 
 /** {@link settle} for decrypting. */
 export const settleDecrypt = (cipher: ItemCipher, groups: readonly (readonly ItemJob[])[]) =>
-  settle((jobs) => cipher.decryptItems(jobs), groups);
+  settle(async (jobs) => {
+    await cipher.decryptItems(jobs);
+  }, groups);
 
 /** {@link settle} for encrypting. */
 export const settleEncrypt = (cipher: ItemCipher, groups: readonly (readonly ItemJob[])[]) =>
