@@ -158,7 +158,7 @@ describe("KMS calls (KMS client mocked; the plugin's own code is real)", () => {
     expect(kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
     await cipher.encryptItems([{ table, item }]);
     expect(kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
-    expect(item.ssn.S).toMatch(/^ENC:/);
+    expect(item.ssn?.S).toMatch(/^ENC:/);
     await cipher.decryptItems([{ table, item }]);
     expect(item.ssn).toEqual({ S: "secret-0" });
   });

@@ -202,20 +202,28 @@ describe("KMS errors become kms.* codes, with the KMS error as cause", () => {
     ["DependencyTimeoutException", "kms.failed"],
   ];
 
-  const calls: [
-    string,
-    typeof GenerateDataKeyCommand | typeof DecryptCommand | typeof EncryptCommand,
-    (p: KmsKeyProvider) => Promise<unknown>,
-  ][] = [
-    ["GenerateDataKey", GenerateDataKeyCommand, (p) => p.generateDataKey("alias/app", CONTEXT)],
-    ["Decrypt", DecryptCommand, (p) => p.decryptDataKey(randomBytes(64), CONTEXT)],
-    ["Encrypt", EncryptCommand, (p) => p.encrypt("alias/app", Buffer.from("x"), CONTEXT)],
+  const calls: [string, (error: Error) => void, (p: KmsKeyProvider) => Promise<unknown>][] = [
+    [
+      "GenerateDataKey",
+      (e) => kms.on(GenerateDataKeyCommand).rejects(e),
+      (p) => p.generateDataKey("alias/app", CONTEXT),
+    ],
+    [
+      "Decrypt",
+      (e) => kms.on(DecryptCommand).rejects(e),
+      (p) => p.decryptDataKey(randomBytes(64), CONTEXT),
+    ],
+    [
+      "Encrypt",
+      (e) => kms.on(EncryptCommand).rejects(e),
+      (p) => p.encrypt("alias/app", Buffer.from("x"), CONTEXT),
+    ],
   ];
 
-  describe.each(calls)("%s", (action, command, call) => {
+  describe.each(calls)("%s", (action, kmsRejects, call) => {
     it.each(cases)("%s -> %s", async (name, code) => {
       const cause = kmsException(name);
-      kms.on(command).rejects(cause);
+      kmsRejects(cause);
       const error = await failure(call(provider()));
       expect(error.code).toBe(code);
       expect(error.cause).toBe(cause);
