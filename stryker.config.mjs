@@ -57,7 +57,9 @@ export default {
   // Two cores: one test-runner process (plus one checker), leaving a core for
   // Stryker itself and the rest of the machine. Raise with --concurrency.
   concurrency: 1,
-  timeoutMS: 10_000,
+  // Generous: the machine is shared, and a mutant that only runs slow must not count as killed.
+  timeoutMS: 60_000,
+  timeoutFactor: 2,
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
