@@ -88,18 +88,30 @@ describe("Document client", () => {
   it("UpdateCommand that touches no encrypted path passes, and ALL_NEW comes back decrypted", async () => {
     const { fake, doc } = setup();
     await doc.send(new PutCommand({ TableName: "Users", Item: SAMPLE }));
+    const stored = fake.stored("Users", { pk: { S: SAMPLE.pk }, sk: { S: SAMPLE.sk } })!;
+    expectEncryptedOnWire(stored);
+    // The fake does not apply update expressions: answer as DynamoDB would, with the stored (encrypted) item and the new name.
+    fake.override = ({ operation, body }) =>
+      operation === "UpdateItem"
+        ? {
+            status: 200,
+            body: { Attributes: { ...stored, name: body.ExpressionAttributeValues[":n"] } },
+          }
+        : undefined;
     const out = await doc.send(
       new UpdateCommand({
         TableName: "Users",
         Key: KEY,
         UpdateExpression: "SET #n = :n",
         ExpressionAttributeNames: { "#n": "name" },
-        ExpressionAttributeValues: { ":n": "Ada" },
+        ExpressionAttributeValues: { ":n": "Grace" },
         ReturnValues: "ALL_NEW",
       }),
     );
-    expect(fake.last("UpdateItem").body.UpdateExpression).toBe("SET #n = :n");
-    expect(out.Attributes).toEqual(SAMPLE);
+    const wire = fake.last("UpdateItem").body;
+    expect(wire.UpdateExpression).toBe("SET #n = :n");
+    expect(wire.ExpressionAttributeValues).toEqual({ ":n": { S: "Grace" } });
+    expect(out.Attributes).toEqual({ ...SAMPLE, name: "Grace" });
   });
 
   it("BatchWriteCommand encrypts every put and BatchGetCommand decrypts every table's items", async () => {

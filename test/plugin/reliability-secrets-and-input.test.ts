@@ -68,7 +68,10 @@ describe("secrets stay secret", () => {
     await client.send(
       new GetItemCommand({ TableName: "Users", Key: { pk: { S: "a" }, sk: { S: "b" } } }),
     );
-    await doc
+    // A refused request is logged too (at error level, with its input): the secrets in it must not be.
+    const sentBefore = fake.requests.length;
+    const loggedBefore = lines.length;
+    const refused = await doc
       .send(
         new PutCommand({
           TableName: "Users",
@@ -77,7 +80,16 @@ describe("secrets stay secret", () => {
           ExpressionAttributeValues: { ":x": SAMPLE.ssn },
         }),
       )
-      .catch(() => undefined);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(EncryptionError);
+    expect((refused as EncryptionError).code).toBe("expression.unsupportedOnEncrypted");
+    expect(fake.requests).toHaveLength(sentBefore);
+    const refusedLines = JSON.stringify(lines.slice(loggedBefore));
+    expect(refusedLines).toContain("expression.unsupportedOnEncrypted");
+    expect(refusedLines).toContain("***SensitiveInformation***");
     expect(lines.length).toBeGreaterThan(5);
     const text = JSON.stringify(lines, (_, v: unknown) =>
       v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v,

@@ -10,24 +10,25 @@ const kms = mockClient(KMSClient);
 /** What the mocked KMS would return for each wrapped key, as KMS would (keyed by blob and context). */
 let vault: Map<string, Buffer>;
 
+/** KMS GenerateDataKey as the mock answers it: a fresh key, recorded in the vault. */
+const fakeGenerateDataKey = (input: { EncryptionContext?: Record<string, string> }) => {
+  const plaintext = randomBytes(32);
+  const blob = randomBytes(48);
+  vault.set(
+    blob.toString("hex") + JSON.stringify(input.EncryptionContext ?? {}),
+    Buffer.from(plaintext),
+  );
+  return Promise.resolve({
+    Plaintext: plaintext,
+    CiphertextBlob: blob,
+    KeyId: "arn:aws:kms:us-east-1:111122223333:key/x",
+  });
+};
+
 beforeEach(() => {
   kms.reset();
   vault = new Map();
-  kms
-    .on(GenerateDataKeyCommand)
-    .callsFake((input: { EncryptionContext?: Record<string, string> }) => {
-      const plaintext = randomBytes(32);
-      const blob = randomBytes(48);
-      vault.set(
-        blob.toString("hex") + JSON.stringify(input.EncryptionContext ?? {}),
-        Buffer.from(plaintext),
-      );
-      return Promise.resolve({
-        Plaintext: plaintext,
-        CiphertextBlob: blob,
-        KeyId: "arn:aws:kms:us-east-1:111122223333:key/x",
-      });
-    });
+  kms.on(GenerateDataKeyCommand).callsFake(fakeGenerateDataKey);
   kms
     .on(DecryptCommand)
     .callsFake(
@@ -147,12 +148,19 @@ describe("KMS calls (KMS client mocked; the plugin's own code is real)", () => {
     const { cipher, table } = cipherFor();
     kms
       .on(GenerateDataKeyCommand)
-      .rejectsOnce(Object.assign(new Error("boom"), { name: "ThrottlingException" }));
+      .rejectsOnce(Object.assign(new Error("boom"), { name: "ThrottlingException" }))
+      .callsFake(fakeGenerateDataKey);
     const item = items(1)[0]!;
     await expect(cipher.encryptItems([{ table, item }])).rejects.toMatchObject({
       code: "kms.throttled",
     });
     expect(item.ssn).toEqual({ S: "secret-0" }); // nothing was changed
+    expect(kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
+    await cipher.encryptItems([{ table, item }]);
+    expect(kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 2);
+    expect(item.ssn?.S).toMatch(/^ENC:/);
+    await cipher.decryptItems([{ table, item }]);
+    expect(item.ssn).toEqual({ S: "secret-0" });
   });
 
   it("reports KMS calls and cache lookups through onEvent, and a throwing hook breaks nothing", async () => {

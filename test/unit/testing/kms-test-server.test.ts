@@ -370,12 +370,40 @@ describe("test controls", () => {
     retrying.destroy();
   }, 20_000);
 
-  it("adds latency per call", async () => {
+  it("adds latency per call: each answer waits for a timer of that many milliseconds", async () => {
     const { keyId } = server.createKey();
-    server.setLatency(120);
-    const start = Date.now();
-    await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: text("x") }));
-    expect(Date.now() - start).toBeGreaterThanOrEqual(110);
+    // Observe the timers set with the latency's delay, and the order of events around them.
+    const events: string[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = jest.spyOn(globalThis, "setTimeout").mockImplementation(((
+      callback: (...args: unknown[]) => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
+      if (ms !== 120) return realSetTimeout(callback, ms, ...args);
+      events.push("latency timer set");
+      return realSetTimeout(() => {
+        events.push("latency timer fired");
+        callback(...args);
+      }, ms);
+    }) as typeof setTimeout);
+    try {
+      server.setLatency(120);
+      for (const value of ["x", "y"]) {
+        await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: text(value) }));
+        events.push("answer received");
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(events).toEqual([
+      "latency timer set",
+      "latency timer fired",
+      "answer received",
+      "latency timer set",
+      "latency timer fired",
+      "answer received",
+    ]);
   });
 
   it("can be unavailable with HTTP 500s or refused connections, and recovers", async () => {
