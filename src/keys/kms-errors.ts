@@ -28,7 +28,9 @@ const HINTS: Partial<Record<EncryptionErrorCode, string>> = {
 export function kmsError(error: unknown, action: string): EncryptionError {
   if (error instanceof EncryptionError) return error;
   const name = (error as { name?: unknown } | null)?.name;
-  const code = (typeof name === "string" && CODES[name]) || "kms.failed";
+  // Own properties only: an error named "toString" or "constructor" must not pick up Object's.
+  const code =
+    (typeof name === "string" && Object.hasOwn(CODES, name) && CODES[name]) || "kms.failed";
   const hint = HINTS[code] ?? "see the cause";
   return new EncryptionError(
     code,

@@ -129,7 +129,7 @@ export class KmsKeyProvider implements KeyProvider {
         if (mapped.code === "kms.incorrectKey")
           throw new EncryptionError(
             "kms.incorrectKey",
-            "The value was encrypted under a KMS key that is neither the field's keyId nor one of its decryptOnlyKeyIds",
+            "KMS Decrypt failed (IncorrectKeyException): the value was encrypted under a KMS key that is neither the field's keyId nor one of its decryptOnlyKeyIds",
             { cause: error },
           );
         throw mapped;

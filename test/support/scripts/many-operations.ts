@@ -53,9 +53,9 @@ const provider: KeyProvider = {
     dataKeys.push(new WeakRef(key.wrapped));
     return key;
   },
-  decryptDataKey(wrapped, context) {
+  decryptDataKey(wrapped, context, keyIds) {
     dataKeys.push(new WeakRef(wrapped));
-    return local.decryptDataKey(wrapped, context);
+    return local.decryptDataKey(wrapped, context, keyIds);
   },
 };
 

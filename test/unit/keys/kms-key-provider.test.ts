@@ -19,6 +19,7 @@ const kms = mockClient(KMSClient);
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const OTHER_ARN = "arn:aws:kms:us-east-1:444455556666:key/0000aaaa-00aa-00aa-00aa-000000000000";
 const CONTEXT = { purpose: "test" };
+const KEY_IDS = ["alias/app"];
 
 /** The provider's error for `call`, which must reject with an EncryptionError. */
 async function failure(call: Promise<unknown>): Promise<EncryptionError> {
@@ -100,14 +101,15 @@ describe("generateDataKey", () => {
 });
 
 describe("decryptDataKey", () => {
-  it("sends the wrapped key with its context and returns the 32-byte key", async () => {
+  it("sends the wrapped key with its context and the field's key, and returns the 32-byte key", async () => {
     const plaintext = randomBytes(32);
     const wrapped = randomBytes(64);
     kms.on(DecryptCommand).resolves({ Plaintext: plaintext, KeyId: KEY_ARN });
-    expect(await provider().decryptDataKey(wrapped, CONTEXT)).toBe(plaintext);
+    expect(await provider().decryptDataKey(wrapped, CONTEXT, KEY_IDS)).toBe(plaintext);
     expect(kms).toHaveReceivedCommandWith(DecryptCommand, {
       CiphertextBlob: wrapped,
       EncryptionContext: CONTEXT,
+      KeyId: "alias/app",
     });
   });
 
@@ -116,7 +118,7 @@ describe("decryptDataKey", () => {
     async (length) => {
       const plaintext = Buffer.alloc(length, 0xab);
       kms.on(DecryptCommand).resolves({ Plaintext: plaintext, KeyId: KEY_ARN });
-      const error = await failure(provider().decryptDataKey(randomBytes(64), CONTEXT));
+      const error = await failure(provider().decryptDataKey(randomBytes(64), CONTEXT, KEY_IDS));
       expect(error.code).toBe("kms.failed");
       expect(plaintext.every((b) => b === 0)).toBe(true);
     },
@@ -124,7 +126,7 @@ describe("decryptDataKey", () => {
 
   it("refuses an answer with no plaintext (kms.failed)", async () => {
     kms.on(DecryptCommand).resolves({ KeyId: KEY_ARN });
-    expect((await failure(provider().decryptDataKey(randomBytes(64), CONTEXT))).code).toBe(
+    expect((await failure(provider().decryptDataKey(randomBytes(64), CONTEXT, KEY_IDS))).code).toBe(
       "kms.failed",
     );
   });
@@ -153,8 +155,10 @@ describe("encrypt and decrypt (the kms scheme)", () => {
   it("decrypt returns KMS's plaintext, and refuses an answer with none (kms.failed)", async () => {
     const plaintext = Buffer.from("a value");
     kms.on(DecryptCommand).resolvesOnce({ Plaintext: plaintext, KeyId: KEY_ARN }).resolves({});
-    expect(await provider().decrypt(randomBytes(100), CONTEXT)).toBe(plaintext);
-    expect((await failure(provider().decrypt(randomBytes(100), CONTEXT))).code).toBe("kms.failed");
+    expect(await provider().decrypt(randomBytes(100), CONTEXT, KEY_IDS)).toBe(plaintext);
+    expect((await failure(provider().decrypt(randomBytes(100), CONTEXT, KEY_IDS))).code).toBe(
+      "kms.failed",
+    );
   });
 });
 
@@ -163,7 +167,7 @@ describe("allowedKeyArns", () => {
     const plaintext = randomBytes(32);
     kms.on(DecryptCommand).resolves({ Plaintext: plaintext, KeyId: KEY_ARN });
     const allowed = provider({ allowedKeyArns: [OTHER_ARN, KEY_ARN] });
-    expect(await allowed.decryptDataKey(randomBytes(64), CONTEXT)).toBe(plaintext);
+    expect(await allowed.decryptDataKey(randomBytes(64), CONTEXT, KEY_IDS)).toBe(plaintext);
   });
 
   it.each([
@@ -173,7 +177,7 @@ describe("allowedKeyArns", () => {
     const plaintext = Buffer.alloc(32, 0xcd);
     kms.on(DecryptCommand).resolves({ Plaintext: plaintext, KeyId: keyId });
     const allowed = provider({ allowedKeyArns: [KEY_ARN] });
-    const error = await failure(allowed.decryptDataKey(randomBytes(64), CONTEXT));
+    const error = await failure(allowed.decryptDataKey(randomBytes(64), CONTEXT, KEY_IDS));
     expect(error.code).toBe("kms.incorrectKey");
     expect(plaintext.every((b) => b === 0)).toBe(true);
   });
@@ -181,7 +185,7 @@ describe("allowedKeyArns", () => {
   it("also applies to the kms scheme's decrypt", async () => {
     kms.on(DecryptCommand).resolves({ Plaintext: Buffer.from("x"), KeyId: OTHER_ARN });
     const allowed = provider({ allowedKeyArns: [KEY_ARN] });
-    expect((await failure(allowed.decrypt(randomBytes(100), CONTEXT))).code).toBe(
+    expect((await failure(allowed.decrypt(randomBytes(100), CONTEXT, KEY_IDS))).code).toBe(
       "kms.incorrectKey",
     );
   });
@@ -200,6 +204,8 @@ describe("KMS errors become kms.* codes, with the KMS error as cause", () => {
     ["LimitExceededException", "kms.throttled"],
     ["KMSInternalException", "kms.failed"],
     ["DependencyTimeoutException", "kms.failed"],
+    ["toString", "kms.failed"], // named like an Object property: still kms.failed
+    ["constructor", "kms.failed"],
   ];
 
   const calls: [string, (error: Error) => void, (p: KmsKeyProvider) => Promise<unknown>][] = [
@@ -211,7 +217,7 @@ describe("KMS errors become kms.* codes, with the KMS error as cause", () => {
     [
       "Decrypt",
       (e) => kms.on(DecryptCommand).rejects(e),
-      (p) => p.decryptDataKey(randomBytes(64), CONTEXT),
+      (p) => p.decryptDataKey(randomBytes(64), CONTEXT, KEY_IDS),
     ],
     [
       "Encrypt",
