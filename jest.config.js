@@ -20,6 +20,8 @@ module.exports = {
     tier("unit"),
     tier("plugin"),
     tier("e2e", {
+      // A ceiling for a hung test, not a speed check: DynamoDB Local shares two cores with the tests.
+      testTimeout: 60_000,
       globalSetup: "<rootDir>/test/e2e/global-setup.ts",
       globalTeardown: "<rootDir>/test/e2e/global-teardown.ts",
     }),
