@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { EncryptionError } from "../../../src";
+import type { EncryptionError } from "../../../src";
 import { envelopeHead, envelopeWithHead, type Envelope } from "../../../src/format/envelope";
 import { parseStoredValue } from "../../../src/format/stored-value";
 
