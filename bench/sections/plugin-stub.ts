@@ -78,9 +78,7 @@ export async function pluginStub(options: HarnessOptions, quick: boolean): Promi
         {
           "without plugin": () => run(plain),
           "with plugin": () => run(plugin),
-          ...(before
-            ? ({ "with plugin (baseline)": () => run(before) })
-            : {}),
+          ...(before ? { "with plugin (baseline)": () => run(before) } : {}),
         },
         "without plugin",
         op.startsWith("Query") ? { ...options, time: options.time * 2 } : options,

@@ -100,8 +100,7 @@ function dropItems(body: Record<string, unknown>, skipped: readonly { job: Job }
   }
   for (const [list, indexes] of byList)
     for (const i of indexes.sort((a, b) => b - a)) list.splice(i, 1);
-  if (typeof body.Count === "number" && Array.isArray(body.Items))
-    body.Count = body.Items.length;
+  if (typeof body.Count === "number" && Array.isArray(body.Items)) body.Count = body.Items.length;
 }
 
 function restoreUnprocessedItems(
