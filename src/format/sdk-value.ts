@@ -1,3 +1,4 @@
+import { setOwn } from "../util/own-property";
 import type { WireValue } from "./wire";
 
 /**
@@ -12,7 +13,7 @@ export function toSdkValue(value: WireValue): unknown {
   if ("BS" in value) return { BS: value.BS.map((b) => Buffer.from(b, "base64")) };
   if ("M" in value) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value.M)) out[k] = toSdkValue(v);
+    for (const [k, v] of Object.entries(value.M)) setOwn(out, k, toSdkValue(v));
     return { M: out };
   }
   if ("L" in value) return { L: value.L.map(toSdkValue) };
@@ -22,6 +23,6 @@ export function toSdkValue(value: WireValue): unknown {
 /** A whole item in the SDK's form (see {@link toSdkValue}). */
 export function toSdkItem(item: Record<string, WireValue>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = toSdkValue(v);
+  for (const [k, v] of Object.entries(item)) setOwn(out, k, toSdkValue(v));
   return out;
 }

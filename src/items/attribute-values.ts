@@ -1,3 +1,4 @@
+import { setOwn } from "../util/own-property";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { EncryptionError } from "../errors/encryption-error";
 import { isObject, type WireItem, type WireValue, wireType } from "../format/wire";
@@ -72,7 +73,7 @@ function valueIn(value: unknown, from: Binary, table: string, path: string): Wir
 function itemIn(item: Record<string, unknown>, from: Binary, table: string, prefix = ""): WireItem {
   const out: WireItem = {};
   for (const [name, value] of Object.entries(item))
-    out[name] = valueIn(value, from, table, `${prefix}${name}`);
+    setOwn(out, name, valueIn(value, from, table, `${prefix}${name}`));
   return out;
 }
 
@@ -88,7 +89,7 @@ function valueOut(value: WireValue, to: Binary): unknown {
 
 function itemOut(item: WireItem, to: Binary): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) out[name] = valueOut(value, to);
+  for (const [name, value] of Object.entries(item)) setOwn(out, name, valueOut(value, to));
   return out;
 }
 
