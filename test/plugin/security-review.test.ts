@@ -296,7 +296,7 @@ describe("attribute names that are Object properties", () => {
     const { client } = setup(usersConfig({}, { fields: { card: {} } }));
     const card = JSON.parse('{"M":{"__proto__":{"S":"4111"},"expiry":{"S":"12/30"}}}') as never;
     await client.send(
-      new PutItemCommand({ TableName: "Users", Item: { ...key("a"), card } as never }),
+      new PutItemCommand({ TableName: "Users", Item: { ...key("a"), card } }),
     );
     const out = await client.send(new GetItemCommand({ TableName: "Users", Key: key("a") }));
     const map = (out.Item!.card as { M: Record<string, unknown> }).M;
