@@ -295,9 +295,7 @@ describe("attribute names that are Object properties", () => {
   it("a map key named __proto__ inside an encrypted value comes back as an own attribute, not as a prototype", async () => {
     const { client } = setup(usersConfig({}, { fields: { card: {} } }));
     const card = JSON.parse('{"M":{"__proto__":{"S":"4111"},"expiry":{"S":"12/30"}}}') as never;
-    await client.send(
-      new PutItemCommand({ TableName: "Users", Item: { ...key("a"), card } }),
-    );
+    await client.send(new PutItemCommand({ TableName: "Users", Item: { ...key("a"), card } }));
     const out = await client.send(new GetItemCommand({ TableName: "Users", Key: key("a") }));
     const map = (out.Item!.card as { M: Record<string, unknown> }).M;
     expect(Object.keys(map).sort()).toEqual(["__proto__", "expiry"]);
