@@ -23,11 +23,26 @@ async function piped(env: NodeJS.ProcessEnv = {}): Promise<string> {
   return stdout;
 }
 
+/**
+ * Variables that make Node report no colours whatever the terminal is. CI systems set `CI`,
+ * and Node then answers `hasColors()` with false (tty.getColorDepth), so the terminal cases
+ * clear them all and set only what each case is about.
+ */
+const COLOUR_SETTINGS = [
+  "FORCE_COLOR",
+  "NO_COLOR",
+  "NODE_DISABLE_COLORS",
+  "CI",
+  "TEAMCITY_VERSION",
+];
+
 /** Runs the demo on a pseudo-terminal; returns what the terminal showed. */
 async function onTerminal(env: NodeJS.ProcessEnv): Promise<string> {
+  const base = { ...process.env };
+  for (const name of COLOUR_SETTINGS) delete base[name];
   const { stdout } = await run("script", ["-q", "-e", "-c", demo, "/dev/null"], {
     cwd: root,
-    env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...env },
+    env: { ...base, ...env },
     timeout: 120_000,
   });
   return stdout;
