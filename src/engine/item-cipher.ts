@@ -27,6 +27,7 @@ import type { BindingKey } from "./binding-key";
 import { isValueFailure, undecryptableError } from "./decrypt-failure";
 import { type FieldSlot, forEachSlot, type ShapeMismatch } from "./field-locator";
 import { HandedOutCiphertexts } from "./handed-out-ciphertexts";
+import { fieldForItem } from "../tenancy/field-for-item";
 
 export type { BindingKey } from "./binding-key";
 
@@ -36,6 +37,12 @@ export interface ValueTarget {
   field: ResolvedField;
   slot: FieldSlot;
   key: BindingKey;
+  /**
+   * What the request says about the item's other attributes (its `Key`, an
+   * update's own `SET attr = :value`s, a statement's tuple or `WHERE`), for
+   * fields whose KMS key or context the item's attributes choose.
+   */
+  attributes?: WireItem | undefined;
 }
 
 /** One item of a request or response, with the table it belongs to. */
@@ -268,11 +275,18 @@ export class ItemCipher {
         forEachSlot(item, field.segments, collectSlot, mismatch);
         if (slots.length === 0) continue;
         key ??= itemKey(table, item, job.key, { table: table.name });
-        for (const slot of slots) this.collectEncrypt(table, field, slot, key, pending);
+        const itemField = fieldForItem(table, field, item, job.key);
+        for (const slot of slots) this.collectEncrypt(table, itemField, slot, key, pending);
       }
     }
     for (const value of values)
-      this.collectEncrypt(value.table, value.field, value.slot, value.key, pending);
+      this.collectEncrypt(
+        value.table,
+        fieldForItem(value.table, value.field, {}, value.attributes),
+        value.slot,
+        value.key,
+        pending,
+      );
     if (pending.length === 0) return;
 
     // Envelope: one data key per (KMS key, context) and chunk of at most maxUses values.
@@ -495,10 +509,11 @@ export class ItemCipher {
   ): void {
     const { table, item } = job;
     let key: BindingKey | undefined;
-    for (const field of table.fields) {
+    for (const configured of table.fields) {
       slots.length = 0;
-      forEachSlot(item, field.segments, collectSlot);
+      forEachSlot(item, configured.segments, collectSlot);
       if (slots.length === 0) continue;
+      let field = configured;
       const at = { table: table.name, field: field.path };
       if (field.mode === "WriteOnly") {
         // Returned as stored, with no KMS call; remembered so that writing it back keeps it (without a key it cannot be written back unchanged).
@@ -527,6 +542,8 @@ export class ItemCipher {
           this.emit({ type: "plaintext", table: table.name, field: field.path });
           continue; // legacy plaintext, returned as it is
         }
+        // The key and context this item's attributes choose (once per item and field).
+        if (field === configured) field = fieldForItem(table, configured, item, job.key);
         // Values under the data key this field's previous value used share its text prefix: only their IV, body and tag are decoded.
         const head = reads.heads.get(field);
         const envelope = head && envelopeWithHead(value.S, head, at);
