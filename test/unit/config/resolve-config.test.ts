@@ -39,7 +39,7 @@ describe("resolveConfig reports each mistake with its exact location", () => {
     [
       "a non-string context value",
       users({ ssn: { context: { tenant: 42 } } }),
-      `tables.Users.fields.ssn.context.tenant: expected a string, got number`,
+      `tables.Users.fields.ssn.context.tenant: expected a string or { attribute, pattern? }, got number`,
     ],
     [
       "an encrypted partition key",

@@ -1,0 +1,358 @@
+import { randomBytes } from "node:crypto";
+import { ExecuteStatementCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  ExecuteStatementCommand as DocExecuteStatementCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  describeCiphertext,
+  EncryptionError,
+  type FieldEncryptionConfig,
+  type FieldEncryptionEvent,
+  LocalKeyProvider,
+} from "../../src";
+import { expectRefused } from "../support/refused";
+import { setup } from "../support/plugin-setup";
+
+const KEYS = {
+  "local/acme": randomBytes(32),
+  "local/globex": randomBytes(32),
+  "local/initech": randomBytes(32),
+};
+const TENANTS = ["acme", "globex", "initech"] as const;
+
+/** Users (pk, sk): key and context from the tenant in pk; Orders (pk): key from a tenantId attribute. */
+function tenantConfig(events: FieldEncryptionEvent[] = []): FieldEncryptionConfig {
+  return {
+    keyProvider: new LocalKeyProvider({ keys: KEYS }),
+    onEvent: (e) => events.push(e),
+    tables: {
+      Users: {
+        partitionKey: "pk",
+        sortKey: "sk",
+        keyId: {
+          attribute: "pk",
+          pattern: "^tenant#([^#]+)#",
+          keys: { acme: "local/acme", globex: "local/globex", initech: "local/initech" },
+        },
+        context: { tenant: { attribute: "pk", pattern: "^tenant#([^#]+)#" } },
+        fields: { ssn: {}, "card.number": {} },
+      },
+      Orders: {
+        partitionKey: "pk",
+        keyId: { attribute: "tenantId", keys: { acme: "local/acme", globex: "local/globex" } },
+        context: { tenant: { attribute: "tenantId" } },
+        fields: { secret: {} },
+      },
+    },
+  };
+}
+
+const pk = (tenant: string, user = "1") => `tenant#${tenant}#user#${user}`;
+const kmsCalls = (events: FieldEncryptionEvent[], operation: string) =>
+  events.filter((e) => e.type === "kms" && e.operation === operation).length;
+
+describe("one client, a KMS key and context per tenant chosen from the item", () => {
+  it("each tenant's values are stored under its own key and read back through one client", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    for (const tenant of TENANTS)
+      await doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: pk(tenant), sk: "profile", ssn: `ssn-${tenant}` },
+        }),
+      );
+    for (const tenant of TENANTS) {
+      const stored = fake.stored("Users", { pk: { S: pk(tenant) }, sk: { S: "profile" } })!;
+      expect(describeCiphertext((stored.ssn as { S: string }).S)).toMatchObject({
+        keyId: `local/${tenant}`,
+      });
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: "Users", Key: { pk: pk(tenant), sk: "profile" } }),
+      );
+      expect(Item?.ssn).toBe(`ssn-${tenant}`);
+    }
+  });
+
+  it("a batch across tenants makes one data key per tenant, and reading it back one unwrap per tenant", async () => {
+    const events: FieldEncryptionEvent[] = [];
+    const { doc } = setup(tenantConfig(events));
+    const items = TENANTS.flatMap((tenant) =>
+      Array.from({ length: 8 }, (_, i) => ({
+        pk: pk(tenant, String(i)),
+        sk: "profile",
+        ssn: `${tenant}-${i}`,
+      })),
+    );
+    await doc.send(
+      new BatchWriteCommand({
+        RequestItems: { Users: items.map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+    expect(kmsCalls(events, "generateDataKey")).toBe(3);
+    const { Items } = await doc.send(
+      new QueryCommand({
+        TableName: "Users",
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": pk("acme") },
+      }),
+    );
+    // The fake returns every item of the table: each carries the attributes that choose its key.
+    expect(new Set(Items!.map((i) => i.ssn as string))).toEqual(new Set(items.map((i) => i.ssn)));
+    expect(kmsCalls(events, "decryptDataKey")).toBe(3);
+  });
+
+  it("a ciphertext of tenant A copied into tenant B's item is refused", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: pk("acme"), sk: "p", ssn: "secret-a" } }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: pk("globex"), sk: "p", ssn: "b" } }),
+    );
+    const a = fake.stored("Users", { pk: { S: pk("acme") }, sk: { S: "p" } })!;
+    const b = fake.stored("Users", { pk: { S: pk("globex") }, sk: { S: "p" } })!;
+    b.ssn = a.ssn!;
+    const error = await doc
+      .send(new GetCommand({ TableName: "Users", Key: { pk: pk("globex"), sk: "p" } }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(EncryptionError);
+    // The value names acme's key, which globex's item may not use.
+    expect((error as EncryptionError).code).toBe("kms.incorrectKey");
+    expect((error as Error).message).not.toContain("secret-a");
+  });
+
+  it("under one shared key, a value copied to another tenant's item fails through its context and binding", async () => {
+    const config = tenantConfig();
+    config.tables.Orders!.keyId = "local/acme";
+    const { fake, doc } = setup(config);
+    for (const tenantId of ["acme", "globex"])
+      await doc.send(
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: `s-${tenantId}`, tenantId, secret: tenantId },
+        }),
+      );
+    const a = fake.stored("Orders", { pk: { S: "s-acme" } })!;
+    const acmeSecret = a.secret!;
+    // The same item key, only its tenant changed: the context alone must refuse it.
+    a.tenantId = { S: "globex" };
+    await expect(
+      doc.send(new GetCommand({ TableName: "Orders", Key: { pk: "s-acme" } })),
+    ).rejects.toMatchObject({ code: "kms.invalidCiphertext" });
+    const b = fake.stored("Orders", { pk: { S: "s-globex" } })!;
+    b.secret = acmeSecret;
+    await expect(
+      doc.send(new GetCommand({ TableName: "Orders", Key: { pk: "s-globex" } })),
+    ).rejects.toMatchObject({ code: "kms.invalidCiphertext" });
+  });
+
+  it("a tenant missing from the key map is refused with tenant.keyUnmapped, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(
+        new PutCommand({ TableName: "Users", Item: { pk: pk("umbrella"), sk: "p", ssn: "x" } }),
+      ),
+      fake,
+      "tenant.keyUnmapped",
+    );
+  });
+
+  it("a key attribute the pattern does not match is refused with tenant.attributeInvalid, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { pk: "user#1", sk: "p", ssn: "x" } })),
+      fake,
+      "tenant.attributeInvalid",
+    );
+  });
+
+  it("an item without the attribute that chooses its key is refused with tenant.attributeMissing, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Orders", Item: { pk: "o1", secret: "x" } })),
+      fake,
+      "tenant.attributeMissing",
+    );
+  });
+
+  it("an update without the choosing attribute in its Key or its own values is refused, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Orders",
+          Key: { pk: "o1" },
+          UpdateExpression: "SET secret = :s",
+          ExpressionAttributeValues: { ":s": "x" },
+        }),
+      ),
+      fake,
+      "tenant.attributeMissing",
+    );
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Orders",
+          Key: { pk: "o1" },
+          UpdateExpression: "SET secret = :s, tenantId = if_not_exists(tenantId, :t)",
+          ExpressionAttributeValues: { ":s": "x", ":t": "acme" },
+        }),
+      ),
+      fake,
+      "tenant.attributeMissing",
+    );
+  });
+
+  it("an update that sets the choosing attribute to a value encrypts under that tenant's key", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Orders",
+        Key: { pk: "o1" },
+        UpdateExpression: "SET secret = :s, tenantId = :t",
+        ExpressionAttributeValues: { ":s": "x", ":t": "globex" },
+      }),
+    );
+    const sent = fake.last("UpdateItem").body as {
+      ExpressionAttributeValues: Record<string, { S: string }>;
+    };
+    const encrypted = Object.values(sent.ExpressionAttributeValues).find((v) =>
+      v.S.startsWith("ENC:"),
+    )!;
+    expect(describeCiphertext(encrypted.S)).toMatchObject({ keyId: "local/globex" });
+  });
+
+  it("a projection of an encrypted field is extended with the choosing attribute, which is stripped from the result", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await doc.send(
+      new PutCommand({ TableName: "Orders", Item: { pk: "o2", tenantId: "acme", secret: "s" } }),
+    );
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: "Orders", Key: { pk: "o2" }, ProjectionExpression: "secret" }),
+    );
+    expect(Item).toEqual({ secret: "s" });
+    const sent = fake.last("GetItem").body as {
+      ProjectionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+    };
+    expect(Object.values(sent.ExpressionAttributeNames)).toEqual(
+      expect.arrayContaining(["pk", "tenantId"]),
+    );
+  });
+
+  it("PartiQL: an INSERT takes the tenant from its tuple; one without it is refused, nothing sent", async () => {
+    const { fake, client } = setup(tenantConfig());
+    await client.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO "Orders" VALUE {'pk': ?, 'tenantId': ?, 'secret': ?}`,
+        Parameters: [{ S: "o3" }, { S: "acme" }, { S: "s" }],
+      }),
+    );
+    const sent = fake.last("ExecuteStatement").body as { Parameters: { S: string }[] };
+    expect(describeCiphertext(sent.Parameters[2]!.S)).toMatchObject({ keyId: "local/acme" });
+    fake.requests.length = 0;
+    await expectRefused(
+      client.send(
+        new ExecuteStatementCommand({
+          Statement: `INSERT INTO "Orders" VALUE {'pk': ?, 'secret': ?}`,
+          Parameters: [{ S: "o4" }, { S: "s" }],
+        }),
+      ),
+      fake,
+      "tenant.attributeMissing",
+    );
+  });
+
+  it("PartiQL: an UPDATE takes the tenant from WHERE; a SELECT of encrypted fields without the tenant is refused, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await doc.send(
+      new DocExecuteStatementCommand({
+        Statement: `UPDATE "Orders" SET secret = ? WHERE pk = ? AND tenantId = ?`,
+        Parameters: ["s", "o5", "globex"],
+      }),
+    );
+    const sent = fake.last("ExecuteStatement").body as { Parameters: { S: string }[] };
+    expect(describeCiphertext(sent.Parameters[0]!.S)).toMatchObject({
+      keyId: "local/globex",
+    });
+    fake.requests.length = 0;
+    await expectRefused(
+      doc.send(
+        new DocExecuteStatementCommand({
+          Statement: `SELECT pk, secret FROM "Orders" WHERE pk = ?`,
+          Parameters: ["o5"],
+        }),
+      ),
+      fake,
+      "tenant.attributeMissing",
+    );
+  });
+
+  it("a key function runs once per tenant (its result is cached) and a promise from it is refused", async () => {
+    let runs = 0;
+    const config = tenantConfig();
+    config.tables.Orders!.keyId = {
+      attributes: ["tenantId"],
+      choose: ({ tenantId }) => {
+        runs++;
+        return tenantId === "acme" ? "local/acme" : undefined;
+      },
+    };
+    const { fake, doc } = setup(config);
+    for (let i = 0; i < 5; i++)
+      await doc.send(
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: `f${i}`, tenantId: "acme", secret: "s" },
+        }),
+      );
+    expect(runs).toBe(1);
+    fake.requests.length = 0;
+    await expectRefused(
+      doc.send(
+        new PutCommand({ TableName: "Orders", Item: { pk: "f9", tenantId: "other", secret: "s" } }),
+      ),
+      fake,
+      "tenant.keyUnmapped",
+    );
+    const promising = tenantConfig();
+    promising.tables.Orders!.keyId = {
+      attributes: ["tenantId"],
+      choose: () => Promise.resolve("local/acme") as unknown as string,
+    };
+    const second = setup(promising);
+    await expectRefused(
+      second.doc.send(
+        new PutCommand({ TableName: "Orders", Item: { pk: "f1", tenantId: "acme", secret: "s" } }),
+      ),
+      second.fake,
+      "tenant.keyInvalid",
+    );
+  });
+
+  it("reading a stored item whose tenant the key map does not list fails with tenant.keyUnmapped", async () => {
+    const writer = tenantConfig();
+    const orders = writer.tables.Orders!;
+    orders.keyId = { attribute: "tenantId", keys: { initech: "local/initech" } };
+    const { fake, client } = setup(writer);
+    await client.send(
+      new PutItemCommand({
+        TableName: "Orders",
+        Item: { pk: { S: "o9" }, tenantId: { S: "initech" }, secret: { S: "s" } },
+      }),
+    );
+    const reader = setup(tenantConfig());
+    reader.fake.tables.set("Orders", fake.tables.get("Orders")!);
+    await expect(
+      reader.client.send(new GetItemCommand({ TableName: "Orders", Key: { pk: { S: "o9" } } })),
+    ).rejects.toMatchObject({ code: "tenant.keyUnmapped", field: "secret" });
+  });
+});
