@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
+  createItemEncryptor,
   describeCiphertext,
   EncryptionError,
   type FieldEncryptionConfig,
@@ -354,5 +355,27 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     await expect(
       reader.client.send(new GetItemCommand({ TableName: "Orders", Key: { pk: { S: "o9" } } })),
     ).rejects.toMatchObject({ code: "tenant.keyUnmapped", field: "secret" });
+  });
+});
+
+describe("the standalone item API shares the per-tenant engine", () => {
+  it("createItemEncryptor encrypts each item under its tenant's key, and the plugin reads it", async () => {
+    const config = tenantConfig();
+    const encryptor = createItemEncryptor(config);
+    const item = { pk: { S: pk("initech") }, sk: { S: "p" }, ssn: { S: "via-items" } };
+    const stored = await encryptor.encryptItem("Users", item);
+    expect(item.ssn.S).toBe("via-items");
+    expect(describeCiphertext((stored.ssn as { S: string }).S)).toMatchObject({
+      keyId: "local/initech",
+    });
+    const { fake, doc } = setup(config);
+    fake.tables.get("Users")!.set(JSON.stringify([item.pk, item.sk]), stored);
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: "Users", Key: { pk: pk("initech"), sk: "p" } }),
+    );
+    expect(Item?.ssn).toBe("via-items");
+    await expect(
+      encryptor.encryptItem("Users", { pk: { S: "nobody" }, sk: { S: "p" }, ssn: { S: "x" } }),
+    ).rejects.toMatchObject({ code: "tenant.attributeInvalid" });
   });
 });
