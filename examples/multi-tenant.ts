@@ -75,7 +75,7 @@ run(async (env) => {
       ExpressionAttributeValues: { ":pk": "tenant#globex#patients" },
     }),
   );
-  console.log("globex's patients:", Items?.map((i) => i.diagnosis).join(", "));
+  console.log("globex's patients:", Items?.map((i) => String(i.diagnosis)).join(", "));
   console.log(
     `KMS calls: ${kmsCalls.generateDataKey} GenerateDataKey for 9 items of 3 tenants, ${kmsCalls.decryptDataKey} Decrypt for globex's query`,
   );
