@@ -32,7 +32,7 @@ export type KeyChoice =
       readonly choose: (values: Readonly<Record<string, string>>) => ChosenKey | undefined;
     };
 
-/** Derived fields kept per configured field: one per distinct tenant, least recently used first out. */
+/** Derived fields kept per configured field: one per distinct tenant, oldest first out. */
 export const TENANT_MEMO_ENTRIES = 10_000;
 
 /**
@@ -74,15 +74,15 @@ export class FieldTenancy {
     else if (key.kind === "function")
       selector = key.attributes.map((name) => attributeText(lookup, name, at));
     else selector = [];
-    const memoKey = JSON.stringify([contextValues, selector]);
+    // Length-prefixed, so no two lists of values share a key (values may hold any character).
+    let memoKey = "";
+    for (const v of contextValues) memoKey += `${v.length}:${v}`;
+    memoKey += "|";
+    for (const v of selector) memoKey += `${v.length}:${v}`;
     const known = this.memo.get(memoKey);
-    if (known) {
-      // Least recently used goes first: a hit moves the entry to the end.
-      this.memo.delete(memoKey);
-      this.memo.set(memoKey, known);
-      return known;
-    }
+    if (known) return known;
     const derived = this.derive(contextValues, selector, at);
+    // Bounded: the oldest tenant goes first (it is derived again when it comes back).
     if (this.memo.size >= TENANT_MEMO_ENTRIES)
       this.memo.delete(this.memo.keys().next().value as string);
     this.memo.set(memoKey, derived);
