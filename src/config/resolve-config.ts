@@ -1,4 +1,3 @@
-import { EncryptionError } from "../errors/encryption-error";
 import { decryptCachePrefix, encryptCacheKey } from "../keys/cache-key";
 import { canonicalContext } from "../util/canonical-context";
 import type { KeyProvider } from "../keys/key-provider";
@@ -6,6 +5,7 @@ import { KmsKeyProvider } from "../keys/kms-key-provider";
 import type { FieldEncryptionConfig, FieldPolicy, StoredFormat } from "./config-types";
 import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
 import { isPathPrefix, parseFieldPath } from "./field-path";
+import { fail, isPlainObject, quote } from "./config-failure";
 import {
   checkContextValue,
   checkKeyIdOption,
@@ -58,18 +58,6 @@ export const DEFAULT_MAX_KMS_CALLS_PER_VALUE = 10_000;
 const STORED_FORMATS: readonly StoredFormat[] = ["native", "pydynox", "kms"];
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
-
-function fail(where: string, message: string): never {
-  throw new EncryptionError("config.invalid", `${where}: ${message}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function quote(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
-}
 
 function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(value)) {

@@ -1,6 +1,6 @@
 import type { EncryptionContext } from "../config/config-types";
 import type { ResolvedField } from "../config/resolved-config";
-import { EncryptionError } from "../errors/encryption-error";
+import { fail, isPlainObject, quote } from "../config/config-failure";
 import type { CompiledSource } from "./attribute-text";
 import { FieldTenancy, type KeyChoice } from "./field-tenancy";
 import type {
@@ -9,18 +9,6 @@ import type {
   KeyIdFromFunction,
   KeyIdOption,
 } from "./tenancy-types";
-
-function fail(where: string, message: string): never {
-  throw new EncryptionError("config.invalid", `${where}: ${message}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function quote(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
-}
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const SOURCE_KEYS = ["attribute", "pattern"];

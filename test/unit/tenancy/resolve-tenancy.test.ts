@@ -1,5 +1,6 @@
 import { resolveConfig } from "../../../src/config/resolve-config";
-import { EncryptionError, LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
+import { LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
+import { configError } from "../../support/config-error";
 
 const provider = new LocalKeyProvider({ keys: { k: new Uint8Array(32) } });
 const users = (table: Record<string, unknown>, top: Record<string, unknown> = {}) =>
@@ -9,17 +10,6 @@ const users = (table: Record<string, unknown>, top: Record<string, unknown> = {}
     tables: { Users: { partitionKey: "pk", sortKey: "sk", fields: { ssn: {} }, ...table } },
     ...top,
   }) as unknown as FieldEncryptionConfig;
-
-function configError(config: FieldEncryptionConfig): string {
-  try {
-    resolveConfig(config);
-  } catch (error) {
-    expect(error).toBeInstanceOf(EncryptionError);
-    expect((error as EncryptionError).code).toBe("config.invalid");
-    return (error as Error).message;
-  }
-  throw new Error("the config was accepted");
-}
 
 const tenantKeys = { attribute: "pk", pattern: "^tenant#([^#]+)#", keys: { acme: "k" } };
 
