@@ -175,6 +175,11 @@ function setSlot(slot: FieldSlot, value: unknown): void {
   (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
 }
 
+/** A WriteOnly field's name in the handed-out record: its path and, for a key or context chosen per item, which ones. */
+function handedOutName(field: ResolvedField): string {
+  return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
+}
+
 /** Adds the table and field to a key provider's error, which does not know them. */
 function withLocation(error: unknown, p: Pending): unknown {
   if (error instanceof EncryptionError && error.field === undefined) {
@@ -377,10 +382,18 @@ export class ItemCipher {
     if (
       field.mode === "WriteOnly" &&
       typeof value.S === "string" &&
-      Object.keys(value).length === 1 &&
-      this.handedOut.has(table.logicalName, field.path, key, value.S)
-    )
-      return;
+      Object.keys(value).length === 1
+    ) {
+      // The record names the key and context the value was read under, so it is kept only for the same tenant.
+      if (this.handedOut.has(table.logicalName, handedOutName(field), key, value.S)) return;
+      // Precondition: a value read under one tenant is not written back to the item under another, where no reader could open it.
+      if (this.handedOut.has(table.logicalName, field.path, key, value.S))
+        throw new EncryptionError(
+          "tenant.attributeChanged",
+          `"${field.path}" is written back as this WriteOnly client read it, but the item's attributes now choose another KMS key or context; its stored value would become unreadable. Nothing was sent.`,
+          at,
+        );
+    }
     let plaintext: Buffer;
     if (field.format === "pydynox") {
       if (typeof value.S !== "string" || Object.keys(value).length !== 1) {
@@ -522,9 +535,17 @@ export class ItemCipher {
         } catch {
           continue;
         }
+        let readAs: ResolvedField;
+        try {
+          readAs = fieldForItem(table, configured, item, job.key);
+        } catch {
+          continue; // no tenant, no key and context: it cannot be written back unchanged
+        }
         for (const slot of slots) {
           const text = (slot.value as { S?: unknown }).S;
-          if (typeof text === "string")
+          if (typeof text !== "string") continue;
+          this.handedOut.record(table.logicalName, handedOutName(readAs), key, text);
+          if (readAs !== configured)
             this.handedOut.record(table.logicalName, field.path, key, text);
         }
         continue;

@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "tenant.attributeInvalid",
   "tenant.keyUnmapped",
   "tenant.keyInvalid",
+  "tenant.attributeChanged",
   // Stored values.
   "ciphertext.malformed",
   "ciphertext.unsupportedVersion",

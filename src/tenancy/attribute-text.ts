@@ -15,7 +15,10 @@ export interface TenantLocation {
 /** Reads an attribute of the item (or of what the request says about it); undefined when absent. */
 export type AttributeLookup = (name: string) => unknown;
 
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+// No "-0": DynamoDB stores it as 0, so a value bound to "-0" would never be read back.
+const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
+/** The longest text a pattern runs on: DynamoDB's partition key limit; longer values are refused, not searched. */
+export const MAX_PATTERN_INPUT = 2048;
 
 /**
  * The text of one attribute as a tenant value: a string, or a number written
@@ -51,6 +54,13 @@ export function sourceText(
   const text = attributeText(lookup, source.attribute, at);
   let value = text;
   if (source.pattern) {
+    // Precondition: a pattern runs on at most 2,048 characters, so no stored value can make it search for long.
+    if (text.length > MAX_PATTERN_INPUT)
+      throw new EncryptionError(
+        "tenant.attributeInvalid",
+        `"${at.field}" takes its tenant from the attribute "${source.attribute}" with a pattern, which runs on at most ${MAX_PATTERN_INPUT} characters; this value is longer.`,
+        at,
+      );
     const match = source.pattern.exec(text);
     if (!match || match[1] === undefined) {
       throw new EncryptionError(

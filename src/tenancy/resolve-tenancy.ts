@@ -43,6 +43,12 @@ function compileSource(source: Record<string, unknown>, where: string): Compiled
   if (source.pattern === undefined) return { attribute, pattern: undefined };
   if (typeof source.pattern !== "string" || source.pattern === "")
     fail(`${where}.pattern`, "expected a regular expression as a string");
+  // Precondition: the pattern is anchored at the start, so only the leading part of the attribute (not text a user wrote further in) chooses the tenant.
+  if (!source.pattern.startsWith("^"))
+    fail(
+      `${where}.pattern`,
+      'must start with "^": only the start of the attribute may choose the tenant',
+    );
   let pattern: RegExp;
   try {
     pattern = new RegExp(source.pattern, "u");

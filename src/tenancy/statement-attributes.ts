@@ -89,8 +89,14 @@ export function statementAttributes(
           action.kind === "set" && action.path.steps.length === 1
             ? valueOf(action.value, params)
             : undefined;
-        if (v) setOwn(attributes, name, v);
-        else delete attributes[name];
+        const pinnedValue = Object.hasOwn(attributes, name) ? attributes[name] : undefined;
+        // Precondition: a statement may set a choosing attribute only to the value its WHERE pins; any change would strand the item's stored values.
+        if (!v || pinnedValue === undefined || JSON.stringify(v) !== JSON.stringify(pinnedValue))
+          throw new EncryptionError(
+            "tenant.attributeChanged",
+            `The statement changes "${name}", which chooses the KMS key or context of this table's encrypted fields; the item's stored values would become unreadable. Re-write the whole item instead. Nothing was sent.`,
+            { table: table.name },
+          );
       }
       break;
     case "delete":

@@ -208,7 +208,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
         }),
       ),
       fake,
-      "tenant.attributeMissing",
+      "tenant.attributeChanged",
     );
   });
 
@@ -229,6 +229,138 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       v.S.startsWith("ENC:"),
     )!;
     expect(describeCiphertext(encrypted.S)).toMatchObject({ keyId: "local/globex" });
+  });
+
+  it("an update that sets the choosing attribute gets the condition that the stored tenant is absent or the same", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    const input = {
+      TableName: "Orders",
+      Key: { pk: "o1" },
+      UpdateExpression: "SET secret = :s, #t = :t",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#t": "tenantId" },
+      ExpressionAttributeValues: { ":s": "x", ":t": "globex" },
+    };
+    const before = structuredClone(input);
+    await doc.send(new UpdateCommand(input));
+    expect(input).toEqual(before);
+    const sent = fake.last("UpdateItem").body as {
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, { S: string }>;
+    };
+    expect(sent.ConditionExpression).toBe(
+      "(attribute_exists(pk)) AND (attribute_not_exists(#dfe_tenant0) OR #dfe_tenant0 = :dfe_tenant0)",
+    );
+    expect(sent.ExpressionAttributeNames["#dfe_tenant0"]).toBe("tenantId");
+    expect(sent.ExpressionAttributeValues[":dfe_tenant0"]).toEqual({ S: "globex" });
+    // The encrypted value is still encrypted after the condition was added.
+    expect(JSON.stringify(sent)).not.toContain('"x"');
+  });
+
+  it.each([
+    ["REMOVE tenantId", { UpdateExpression: "REMOVE tenantId" }],
+    [
+      "ADD of the attribute",
+      { UpdateExpression: "ADD tenantId :n", ExpressionAttributeValues: { ":n": 1 } },
+    ],
+    [
+      "a nested SET",
+      {
+        UpdateExpression: "SET tenantId.x = :n, secret = :s",
+        ExpressionAttributeValues: { ":n": "a", ":s": "s" },
+      },
+    ],
+    ["legacy AttributeUpdates", { AttributeUpdates: { tenantId: { Action: "DELETE" as const } } }],
+  ])(
+    "an update that changes the choosing attribute by %s is refused with tenant.attributeChanged, nothing sent",
+    async (_, change) => {
+      const { fake, doc } = setup(tenantConfig());
+      await expectRefused(
+        doc.send(new UpdateCommand({ TableName: "Orders", Key: { pk: "o1" }, ...change })),
+        fake,
+        "tenant.attributeChanged",
+      );
+    },
+  );
+
+  it("a PartiQL UPDATE that sets the choosing attribute to another value than WHERE pins is refused, nothing sent", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(
+        new DocExecuteStatementCommand({
+          Statement: `UPDATE "Orders" SET tenantId = 'globex' WHERE pk = ?`,
+          Parameters: ["o1"],
+        }),
+      ),
+      fake,
+      "tenant.attributeChanged",
+    );
+    await expectRefused(
+      doc.send(
+        new DocExecuteStatementCommand({
+          Statement: `UPDATE "Orders" REMOVE tenantId WHERE pk = ? AND tenantId = ?`,
+          Parameters: ["o1", "acme"],
+        }),
+      ),
+      fake,
+      "tenant.attributeChanged",
+    );
+  });
+
+  it("a WriteOnly client writing a value back to an item whose tenant changed is refused, nothing sent", async () => {
+    const config = tenantConfig();
+    config.tables.Orders!.fields = { secret: { mode: "WriteOnly" } };
+    const { fake, doc } = setup(config);
+    await doc.send(
+      new PutCommand({ TableName: "Orders", Item: { pk: "w1", tenantId: "acme", secret: "sw" } }),
+    );
+    const { Item } = await doc.send(new GetCommand({ TableName: "Orders", Key: { pk: "w1" } }));
+    expect(String(Item?.secret)).toMatch(/^ENC:/);
+    // Written back unchanged for the same tenant: kept as it is.
+    await doc.send(new PutCommand({ TableName: "Orders", Item: { ...Item } }));
+    expect(fake.stored("Orders", { pk: { S: "w1" } })?.secret).toEqual({ S: Item?.secret });
+    fake.requests.length = 0;
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Orders", Item: { ...Item, tenantId: "globex" } })),
+      fake,
+      "tenant.attributeChanged",
+    );
+  });
+
+  it.each([
+    ["the number -0, which DynamoDB stores as 0", { N: "-0" }],
+    ["a number with an exponent", { N: "1e2" }],
+    ["a binary", { B: new Uint8Array([1]) }],
+  ])(
+    "a choosing attribute that is %s is refused with tenant.attributeInvalid",
+    async (_, tenantId) => {
+      const { fake, client } = setup(tenantConfig());
+      await expectRefused(
+        client.send(
+          new PutItemCommand({
+            TableName: "Orders",
+            Item: { pk: { S: "n1" }, tenantId, secret: { S: "x" } },
+          }),
+        ),
+        fake,
+        "tenant.attributeInvalid",
+      );
+    },
+  );
+
+  it("a pattern runs on at most 2,048 characters: a longer key is refused with tenant.attributeInvalid", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: `tenant#acme#${"x".repeat(2048)}`, sk: "p", ssn: "x" },
+        }),
+      ),
+      fake,
+      "tenant.attributeInvalid",
+    );
   });
 
   it("a projection of an encrypted field is extended with the choosing attribute, which is stripped from the result", async () => {

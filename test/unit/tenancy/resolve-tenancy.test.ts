@@ -31,6 +31,11 @@ describe("per-item keys and contexts: config validation with exact locations", (
       `tables.Users.context.tenant.pattern: expected exactly one capture group (the part that is the value), got 0`,
     ],
     [
+      "a pattern that is not anchored at the start",
+      users({ context: { tenant: { attribute: "pk", pattern: "tenant#([^#]+)#" } } }),
+      `tables.Users.context.tenant.pattern: must start with "^"`,
+    ],
+    [
       "a pattern with two capture groups",
       users({ context: { tenant: { attribute: "pk", pattern: "^(a)#(b)" } } }),
       `tables.Users.context.tenant.pattern: expected exactly one capture group (the part that is the value), got 2`,
