@@ -175,6 +175,23 @@ function setSlot(slot: FieldSlot, value: unknown): void {
   (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
 }
 
+/** KMS refusals that, for a key or context chosen per item, are one tenant's (its key revoked, disabled or gone). */
+const TENANT_KEY_CODES = new Set(["kms.accessDenied", "kms.keyDisabled", "kms.keyNotFound"]);
+
+/**
+ * Whether a failed KMS call fails only the items of one tenant: when the
+ * field's key or context is chosen per item, a tenant that revoked the
+ * service's access must not take the other tenants' items of a page down
+ * with it. Throttling and outages still fail the whole response.
+ */
+function isTenantKeyFailure(error: unknown, p: Pending): error is EncryptionError {
+  return (
+    error instanceof EncryptionError &&
+    TENANT_KEY_CODES.has(error.code) &&
+    p.table.fields.some((f) => f.path === p.field.path && f.tenancy !== undefined)
+  );
+}
+
 /** A WriteOnly field's name in the handed-out record: its path and, for a key or context chosen per item, which ones. */
 function handedOutName(field: ResolvedField): string {
   return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
@@ -469,7 +486,7 @@ export class ItemCipher {
           await this.unwrap(group);
         } catch (error) {
           const located = withLocation(error, group.first);
-          if (!isValueFailure(located)) throw located;
+          if (!isValueFailure(located) && !isTenantKeyFailure(located, group.first)) throw located;
           group.error = located;
         }
       });
@@ -479,8 +496,9 @@ export class ItemCipher {
       for (let i = 0; i < pending.length; i++) {
         const p = pending[i]!;
         if (failed.has(p.job)) continue;
-        if (p.group.error) fail(p.job, p.group.error);
-        else
+        if (p.group.error) {
+          if (!failed.has(p.job)) failed.set(p.job, p.group.error);
+        } else
           try {
             const value = this.open(p);
             values[i] = sdkForm ? (toSdkValue(value) as WireValue) : value;

@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
@@ -361,6 +362,53 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       fake,
       "tenant.attributeInvalid",
     );
+  });
+
+  it("one tenant's revoked key fails only that tenant's items of a mixed page (skipped with undecryptableItems: skip)", async () => {
+    class RevokedForGlobex extends LocalKeyProvider {
+      override decryptDataKey(
+        wrapped: Uint8Array,
+        context: Record<string, string>,
+        keyIds: readonly string[],
+      ) {
+        if (keyIds.includes("local/globex"))
+          return Promise.reject(new EncryptionError("kms.accessDenied", "denied"));
+        return super.decryptDataKey(wrapped, context, keyIds);
+      }
+    }
+    const events: FieldEncryptionEvent[] = [];
+    const config = tenantConfig(events);
+    const writer = setup(config);
+    for (const tenantId of ["acme", "globex"])
+      await writer.doc.send(
+        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+      );
+    const revoked = (undecryptableItems: "fail" | "skip") => {
+      const reader = setup({
+        ...config,
+        keyProvider: new RevokedForGlobex({ keys: KEYS }),
+        undecryptableItems,
+      });
+      reader.fake.tables.set("Orders", writer.fake.tables.get("Orders")!);
+      return reader.doc;
+    };
+    const { Items } = await revoked("skip").send(new ScanCommand({ TableName: "Orders" }));
+    expect(Items).toEqual([{ pk: "acme", tenantId: "acme", secret: "acme" }]);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "undecryptable",
+        code: "kms.accessDenied",
+        key: { pk: { S: "globex" } },
+      }),
+    );
+    const error = await revoked("fail")
+      .send(new ScanCommand({ TableName: "Orders" }))
+      .then(
+        () => undefined,
+        (e: unknown) => e as EncryptionError,
+      );
+    expect(error?.code).toBe("kms.accessDenied");
+    expect(error?.items?.map((i) => i.key)).toEqual([{ pk: { S: "globex" } }]);
   });
 
   it("a projection of an encrypted field is extended with the choosing attribute, which is stripped from the result", async () => {
