@@ -30,6 +30,8 @@ import {
 } from "../support/dynamodb";
 
 const table = uniqueTableName("tenants");
+/** Tenant in a non-key attribute, every tenant under one shared key: only the context (and binding) separates them. */
+const orders = uniqueTableName("tenant-orders");
 const TENANTS = ["acme", "globex", "initech"] as const;
 type Tenant = (typeof TENANTS)[number];
 const TENANT = "^tenant#([^#]+)#";
@@ -50,22 +52,28 @@ interface TenantClient {
 }
 const opened: TenantClient[] = [];
 
-function config(): Omit<FieldEncryptionConfig, "kmsClient"> {
+function config(keys: Record<string, string> = keyArns): Omit<FieldEncryptionConfig, "kmsClient"> {
   return {
     tables: {
       [table]: {
         partitionKey: "pk",
         sortKey: "sk",
-        keyId: { attribute: "pk", pattern: TENANT, keys: { ...keyArns } },
+        keyId: { attribute: "pk", pattern: TENANT, keys: { ...keys } },
         context: { tenant: { attribute: "pk", pattern: TENANT }, app: "saas" },
         fields: { ssn: {}, "card.number": {} },
+      },
+      [orders]: {
+        partitionKey: "pk",
+        keyId: "alias/shared-orders",
+        context: { tenant: { attribute: "tenantId" } },
+        fields: { secret: {} },
       },
     },
   };
 }
 
 /** One plugin client for every tenant, calling KMS as `accessKeyId`, recording each KMS call's context. */
-function tenantClient(accessKeyId = "saas"): TenantClient {
+function tenantClient(accessKeyId = "saas", keys: Record<string, string> = keyArns): TenantClient {
   const kmsClient: KMSClient = kms.client({ accessKeyId, maxAttempts: 1 });
   const calls: KmsCall[] = [];
   kmsClient.middlewareStack.add(
@@ -81,7 +89,7 @@ function tenantClient(accessKeyId = "saas"): TenantClient {
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  client.middlewareStack.use(fieldEncryption({ ...config(), kmsClient }));
+  client.middlewareStack.use(fieldEncryption({ ...config(keys), kmsClient }));
   const doc = DynamoDBDocumentClient.from(client);
   const opened_ = {
     doc,
@@ -111,6 +119,8 @@ beforeAll(async () => {
   kms = await KmsTestServer.start();
   plain = plainDynamoClient();
   await createTable(plain, table, { partitionKey: "pk", sortKey: "sk" });
+  await createTable(plain, orders, { partitionKey: "pk" });
+  kms.createKey({ alias: "alias/shared-orders" });
   for (const tenant of TENANTS) {
     const { arn } = kms.createKey({ description: tenant });
     keyArns[tenant] = arn;
@@ -129,6 +139,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of opened.splice(0)) c.destroy();
   await deleteTable(plain, table);
+  await deleteTable(plain, orders);
   plain.destroy();
   await kms.stop();
 });
@@ -349,6 +360,101 @@ describe("one client for three tenants, each with its own KMS key and context", 
     ).rejects.toMatchObject({ code: "kms.accessDenied", field: "ssn" });
   });
 
+  it("the key policy's encryption-context condition refuses the service another tenant's context on a tenant's key", async () => {
+    const app = tenantClient();
+    await app.doc.send(
+      new PutCommand({ TableName: table, Item: { pk: pk("acme", "k"), sk: "1", ssn: "a" } }),
+    );
+    // A bug maps globex to acme's key: the same principal, but globex's context, which acme's policy does not allow.
+    const misrouted = tenantClient("saas", { ...keyArns, globex: keyArns.acme });
+    await expect(
+      misrouted.doc.send(
+        new PutCommand({ TableName: table, Item: { pk: pk("globex", "k"), sk: "1", ssn: "g" } }),
+      ),
+    ).rejects.toMatchObject({ code: "kms.accessDenied" });
+    expect(await stored({ pk: pk("globex", "k"), sk: "1" })).toBeUndefined();
+    // acme's value copied into globex's item: Decrypt under acme's key with globex's context is denied by the policy.
+    const a = await stored({ pk: pk("acme", "k"), sk: "1" });
+    await plain.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { pk: { S: pk("globex", "k") }, sk: { S: "1" }, ssn: a!.ssn! },
+      }),
+    );
+    await expect(
+      misrouted.doc.send(
+        new GetCommand({ TableName: table, Key: { pk: pk("globex", "k"), sk: "1" } }),
+      ),
+    ).rejects.toMatchObject({ code: "kms.accessDenied" });
+    expect(count(misrouted.calls, "DecryptCommand", "globex")).toBe(1);
+  });
+
+  it("tenant in a non-key attribute: SET of another tenant on an existing item is refused by DynamoDB, and the value stays readable", async () => {
+    const app = tenantClient();
+    await app.doc.send(
+      new PutCommand({ TableName: orders, Item: { pk: "o1", tenantId: "acme", secret: "s-acme" } }),
+    );
+    await expect(
+      app.doc.send(
+        new UpdateCommand({
+          TableName: orders,
+          Key: { pk: "o1" },
+          UpdateExpression: "SET tenantId = :t",
+          ExpressionAttributeValues: { ":t": "globex" },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    await expect(
+      app.doc.send(
+        new UpdateCommand({
+          TableName: orders,
+          Key: { pk: "o1" },
+          UpdateExpression: "REMOVE tenantId",
+        }),
+      ),
+    ).rejects.toMatchObject({ code: "tenant.attributeChanged" });
+    // The same tenant set again with a new value is allowed; a new item takes its tenant from the update.
+    await app.doc.send(
+      new UpdateCommand({
+        TableName: orders,
+        Key: { pk: "o1" },
+        UpdateExpression: "SET tenantId = :t, secret = :s",
+        ExpressionAttributeValues: { ":t": "acme", ":s": "s2-acme" },
+      }),
+    );
+    await app.doc.send(
+      new UpdateCommand({
+        TableName: orders,
+        Key: { pk: "o2" },
+        UpdateExpression: "SET tenantId = :t, secret = :s",
+        ExpressionAttributeValues: { ":t": "globex", ":s": "s-globex" },
+      }),
+    );
+    const reader = tenantClient();
+    for (const [key, secret] of [
+      ["o1", "s2-acme"],
+      ["o2", "s-globex"],
+    ] as const) {
+      const { Item } = await reader.doc.send(
+        new GetCommand({ TableName: orders, Key: { pk: key } }),
+      );
+      expect(Item?.secret).toBe(secret);
+    }
+    // Under the shared key, acme's value in globex's item fails through the context.
+    const raw = (
+      await plain.send(new GetItemCommand({ TableName: orders, Key: { pk: { S: "o1" } } }))
+    ).Item!;
+    await plain.send(
+      new PutItemCommand({
+        TableName: orders,
+        Item: { pk: { S: "o1" }, tenantId: { S: "globex" }, secret: raw.secret! },
+      }),
+    );
+    await expect(
+      reader.doc.send(new GetCommand({ TableName: orders, Key: { pk: "o1" } })),
+    ).rejects.toMatchObject({ code: "kms.invalidCiphertext" });
+  });
+
   it("a tenant that revokes the service's access gets kms.accessDenied; the other tenants keep working", async () => {
     const app = tenantClient();
     for (const tenant of TENANTS)
@@ -445,9 +551,10 @@ describe("one client for three tenants, each with its own KMS key and context", 
                 Item: { pk: { S: stolen.pk }, sk: { S: stolen.sk }, ssn: raw!.ssn! },
               }),
             );
+            // Another tenant's key: the thief's item names its own key, which cannot open the value.
             await expect(
               app.doc.send(new GetCommand({ TableName: table, Key: stolen })),
-            ).rejects.toBeInstanceOf(EncryptionError);
+            ).rejects.toMatchObject({ code: "kms.incorrectKey" });
           }
         },
       ),
