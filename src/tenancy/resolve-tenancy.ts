@@ -230,6 +230,20 @@ export function resolveFieldKeys(
       };
     }
   }
+  // Precondition: tenants that share the default key are kept apart by their context, so the context carries the tenant the key map reads.
+  if (
+    choice.kind === "map" &&
+    choice.fallback !== undefined &&
+    !sources.some(
+      ([, s]) =>
+        s.attribute === choice.source.attribute &&
+        s.pattern?.source === choice.source.pattern?.source,
+    )
+  )
+    fail(
+      `${keyId.where}.default`,
+      `every tenant without its own key shares this one, so the context must carry the tenant: add a context entry { attribute: "${choice.source.attribute}"${choice.source.pattern ? ", pattern: <the same pattern>" : ""} }`,
+    );
   const frozen = Object.freeze(fixed);
   const perItem = sources.length > 0 || choice.kind !== "fixed";
   return {

@@ -91,12 +91,35 @@ describe("per-item keys and contexts: config validation with exact locations", (
       `tables.Users.keyId.attributes[1]: "ssn" is encrypted in table "Users"`,
     ],
     [
+      "a default key without the tenant in the context",
+      users({ keyId: { ...tenantKeys, default: "k" }, context: { app: "x" } }),
+      `tables.Users.keyId.default: every tenant without its own key shares this one, so the context must carry the tenant`,
+    ],
+    [
+      "a default key with the tenant in the context under another pattern",
+      users({
+        keyId: { ...tenantKeys, default: "k" },
+        context: { tenant: { attribute: "pk", pattern: "^tenant#([^#]+)" } },
+      }),
+      `tables.Users.keyId.default: every tenant without its own key shares this one`,
+    ],
+    [
       "shared decrypt-only keys with a key chosen per item",
       users({ keyId: tenantKeys, decryptOnlyKeyIds: ["old"] }),
       `tables.Users.decryptOnlyKeyIds: the keyId (tables.Users.keyId) is chosen per item, so retired keys are listed per tenant`,
     ],
   ])("%s", (_, config, message) => {
     expect(configError(config)).toContain(message);
+  });
+
+  it("accepts a default key when the context carries the tenant the key map reads", () => {
+    const table = resolveConfig(
+      users({
+        keyId: { ...tenantKeys, default: "k" },
+        context: { tenant: { attribute: "pk", pattern: "^tenant#([^#]+)#" } },
+      }),
+    ).tables.get("Users")!;
+    expect(table.tenantAttributes).toEqual(["pk"]);
   });
 
   it("accepts sources on key attributes and unencrypted attributes, and lists them as the table's tenant attributes", () => {
