@@ -14,6 +14,15 @@ export type {
   FieldPolicy,
   TableOptions,
 } from "./config/config-types";
+export type {
+  AttributeSource,
+  ChosenKey,
+  ContextOption,
+  ContextValue,
+  KeyIdByAttribute,
+  KeyIdFromFunction,
+  KeyIdOption,
+} from "./tenancy/tenancy-types";
 export { EncryptionError } from "./errors/encryption-error";
 export type { EncryptionErrorDetails } from "./errors/encryption-error";
 export { ERROR_CODES } from "./errors/error-codes";

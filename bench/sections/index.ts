@@ -5,6 +5,7 @@ import { dynamoLocal } from "./dynamodb-local";
 import { exportMemory, itemApi } from "./item-api";
 import { kmsEconomics } from "./kms-economics";
 import { memory } from "./memory";
+import { multiTenant } from "./multi-tenant";
 import { pluginStub } from "./plugin-stub";
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
@@ -32,5 +33,6 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
     { name: "memory", run: () => memory(quick) },
     { name: "item-api", run: () => itemApi(options, quick) },
     { name: "export-memory", run: () => exportMemory(quick) },
+    { name: "tenants", run: () => multiTenant(options, quick) },
   ];
 }

@@ -1,6 +1,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionErrorCode } from "../errors/error-codes";
+import type { ContextOption, KeyIdOption } from "../tenancy/tenancy-types";
 import type { EncryptionMode } from "./encryption-mode";
 
 /** A KMS encryption context: string keys to string values. */
@@ -14,16 +15,23 @@ export interface FieldPolicy {
   /**
    * The KMS key that wraps this field's data keys: key ID, key ARN, alias name
    * (`alias/x`) or alias ARN. Different keys let IAM separate who may read what.
+   * For one client serving many tenants, the key can be chosen per item: from
+   * a map by an attribute's value (`{ attribute: "tenantId", keys: {...} }`),
+   * or by a synchronous function (`{ attributes: [...], choose }`); see
+   * README "Multi-tenant".
    */
-  keyId?: string;
+  keyId?: KeyIdOption;
   /** What this client may do with the field. Default `ReadWrite`. */
   mode?: EncryptionMode;
   /**
    * KMS encryption context. It must match on decrypt and appears in CloudTrail,
    * so it suits tenant or purpose labels, never secrets. Entries merge from the
-   * config, the table and the field, the most specific winning.
+   * config, the table and the field, the most specific winning. A value can
+   * come from the item itself (`{ attribute: "pk", pattern: "^tenant#([^#]+)#" }`),
+   * so each tenant's data keys carry its own context and key policies can
+   * condition on it.
    */
-  context?: EncryptionContext;
+  context?: ContextOption;
   /**
    * Whether a stored value without the `ENC:` prefix is returned as legacy
    * plaintext. Default `false`: anyone who can write the table but has no KMS

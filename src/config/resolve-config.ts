@@ -1,16 +1,18 @@
-import { EncryptionError } from "../errors/encryption-error";
 import { decryptCachePrefix, encryptCacheKey } from "../keys/cache-key";
 import { canonicalContext } from "../util/canonical-context";
 import type { KeyProvider } from "../keys/key-provider";
 import { KmsKeyProvider } from "../keys/kms-key-provider";
-import type {
-  EncryptionContext,
-  FieldEncryptionConfig,
-  FieldPolicy,
-  StoredFormat,
-} from "./config-types";
+import type { FieldEncryptionConfig, FieldPolicy, StoredFormat } from "./config-types";
 import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
 import { isPathPrefix, parseFieldPath } from "./field-path";
+import { fail, isPlainObject, quote } from "./config-failure";
+import {
+  checkContextValue,
+  checkKeyIdOption,
+  type Located,
+  resolveFieldKeys,
+} from "../tenancy/resolve-tenancy";
+import type { ContextValue, KeyIdOption } from "../tenancy/tenancy-types";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
 const POLICY_KEYS = [
@@ -57,18 +59,6 @@ const STORED_FORMATS: readonly StoredFormat[] = ["native", "pydynox", "kms"];
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
-function fail(where: string, message: string): never {
-  throw new EncryptionError("config.invalid", `${where}: ${message}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function quote(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
-}
-
 function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.has(key))
@@ -103,11 +93,7 @@ function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolic
     fail(`${where}.scheme`, `expected one of envelope, kms, got ${JSON.stringify(scheme)}`);
   if (format !== undefined && format !== "native" && format !== "pydynox")
     fail(`${where}.format`, `expected one of native, pydynox, got ${JSON.stringify(format)}`);
-  if (keyId !== undefined && (typeof keyId !== "string" || keyId.trim() === ""))
-    fail(
-      `${where}.keyId`,
-      "expected a non-empty string (key ID, key ARN, alias name or alias ARN)",
-    );
+  if (keyId !== undefined) checkKeyIdOption(keyId, `${where}.keyId`);
   if (mode !== undefined && !ENCRYPTION_MODES.includes(mode as EncryptionMode)) {
     fail(
       `${where}.mode`,
@@ -117,8 +103,7 @@ function checkPolicy(policy: Record<string, unknown>, where: string): FieldPolic
   if (context !== undefined) {
     if (!isPlainObject(context)) fail(`${where}.context`, "expected an object of string values");
     for (const [k, v] of Object.entries(context)) {
-      if (typeof v !== "string")
-        fail(`${where}.context${quote(k)}`, `expected a string, got ${typeof v}`);
+      checkContextValue(v, `${where}.context${quote(k)}`);
       if (k === "") fail(`${where}.context`, "context keys must not be empty");
       if (k.startsWith("aws:") || k.startsWith("dfe:")) {
         fail(
@@ -236,6 +221,12 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       fail(`${where}.fields`, "expected an object of fields by attribute path");
 
     const resolved: ResolvedField[] = [];
+    const encryptedRoots = new Set<string>();
+    for (const path of Object.keys(fields))
+      encryptedRoots.add(
+        (parseFieldPath(path, `${where}.fields${quote(path)}`)[0] as { name: string }).name,
+      );
+    const facts = { name, partitionKey, sortKey, encryptedRoots };
     for (const [path, fieldInput] of Object.entries(fields)) {
       const fieldWhere = `${where}.fields${quote(path)}`;
       if (!isPlainObject(fieldInput))
@@ -250,14 +241,33 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           `"${root}" is a key attribute of the table; key attributes cannot be encrypted (DynamoDB must read them)`,
         );
       }
-      const keyId = field.keyId ?? table.keyId ?? top.keyId;
-      if (keyId === undefined)
-        fail(fieldWhere, "no KMS key: set keyId on the field, its table or the config");
-      const context: EncryptionContext = Object.freeze({
-        ...top.context,
-        ...table.context,
-        ...field.context,
-      });
+      const levels = [
+        [top, "config"],
+        [table, where],
+        [field, fieldWhere],
+      ] as const;
+      let keyOption: Located<KeyIdOption> | undefined;
+      let decryptOnlyOption: Located<readonly string[]> | undefined;
+      const contextEntries = new Map<string, Located<ContextValue>>();
+      for (const [policy, at] of levels) {
+        if (policy.keyId !== undefined) keyOption = { value: policy.keyId, where: `${at}.keyId` };
+        if (policy.decryptOnlyKeyIds !== undefined)
+          decryptOnlyOption = {
+            value: policy.decryptOnlyKeyIds,
+            where: `${at}.decryptOnlyKeyIds`,
+          };
+        for (const [k, v] of Object.entries(policy.context ?? {}))
+          contextEntries.set(k, { value: v, where: `${at}.context${quote(k)}` });
+      }
+      const keys = resolveFieldKeys(
+        keyOption,
+        [...contextEntries],
+        decryptOnlyOption,
+        facts,
+        fieldWhere,
+        provider.id,
+      );
+      const { keyId, context, readKeyIds } = keys;
       const scheme = field.scheme ?? table.scheme ?? top.scheme ?? "envelope";
       const format = field.format ?? table.format ?? top.format ?? "native";
       const written: StoredFormat = scheme === "kms" ? "kms" : format;
@@ -265,12 +275,6 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         written,
         ...(field.acceptFormats ?? table.acceptFormats ?? top.acceptFormats ?? []),
       ]);
-      const readKeyIds = [
-        ...new Set([
-          keyId,
-          ...(field.decryptOnlyKeyIds ?? table.decryptOnlyKeyIds ?? top.decryptOnlyKeyIds ?? []),
-        ]),
-      ];
       if (accepts.has("kms") && typeof provider.decrypt !== "function")
         fail(fieldWhere, `reading the kms scheme needs a key provider with decrypt`);
       if (scheme === "kms" && format === "pydynox") {
@@ -285,28 +289,24 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       ) {
         fail(fieldWhere, `scheme "kms" needs a key provider with encrypt and decrypt`);
       }
-      resolved.push(
-        Object.freeze({
-          path,
-          segments: Object.freeze(segments),
-          keyId,
-          mode: field.mode ?? table.mode ?? top.mode ?? "ReadWrite",
-          context,
-          contextText: canonicalContext(context),
-          allowPlaintext:
-            field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? false,
-          accepts,
-          readKeyIds: Object.freeze(readKeyIds),
-          decryptCachePrefix: decryptCachePrefix(
-            provider.id,
-            canonicalContext(context),
-            readKeyIds,
-          ),
-          scheme,
-          format,
-          encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
-        }),
-      );
+      const resolvedField: { -readonly [K in keyof ResolvedField]: ResolvedField[K] } = {
+        path,
+        segments: Object.freeze(segments),
+        keyId,
+        mode: field.mode ?? table.mode ?? top.mode ?? "ReadWrite",
+        context,
+        contextText: canonicalContext(context),
+        allowPlaintext: field.allowPlaintext ?? table.allowPlaintext ?? top.allowPlaintext ?? false,
+        accepts,
+        readKeyIds: Object.freeze(readKeyIds),
+        decryptCachePrefix: decryptCachePrefix(provider.id, canonicalContext(context), readKeyIds),
+        scheme,
+        format,
+        encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
+        tenancy: undefined,
+      };
+      resolvedField.tenancy = keys.tenancy?.(resolvedField);
+      resolved.push(Object.freeze(resolvedField));
     }
     for (const a of resolved) {
       for (const b of resolved) {
@@ -327,6 +327,9 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         sortKey,
         fields: Object.freeze(resolved),
         rootNames: new Set(resolved.map((f) => (f.segments[0] as { name: string }).name)),
+        tenantAttributes: Object.freeze([
+          ...new Set(resolved.flatMap((f) => f.tenancy?.attributes ?? [])),
+        ]),
       }),
     );
   }

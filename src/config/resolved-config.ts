@@ -3,6 +3,7 @@ import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
 import type { EncryptionMode } from "./encryption-mode";
 import type { PathSegment } from "./field-path";
+import type { FieldTenancy } from "../tenancy/field-tenancy";
 
 /** A field with every default applied. Frozen. */
 export interface ResolvedField {
@@ -25,6 +26,12 @@ export interface ResolvedField {
   readonly format: "native" | "pydynox";
   /** Cache key of this field's data keys for encrypting. */
   readonly encryptCacheKey: string;
+  /**
+   * When the key or context comes from the item: gives the field as it
+   * applies to one item. The engine never uses such a field's own keyId,
+   * context or cache keys, only those of `tenancy.forItem(...)`.
+   */
+  readonly tenancy: FieldTenancy | undefined;
 }
 
 /** A table with every default applied. Frozen. */
@@ -36,6 +43,8 @@ export interface ResolvedTable {
   readonly fields: readonly ResolvedField[];
   /** Top-level attribute names under which some field lives. */
   readonly rootNames: ReadonlySet<string>;
+  /** Attributes that choose some field's KMS key or context per item; empty when none does. */
+  readonly tenantAttributes: readonly string[];
 }
 
 /** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */

@@ -19,6 +19,10 @@ const VALUE_CODES: ReadonlySet<EncryptionErrorCode> = new Set<EncryptionErrorCod
   "key.unknownLocalKey",
   "item.keyInvalid",
   "item.keyMissing",
+  // A stored item whose attributes do not choose a key for it (its tenant unmapped, the attribute missing or malformed).
+  "tenant.attributeMissing",
+  "tenant.attributeInvalid",
+  "tenant.keyUnmapped",
 ]);
 
 /** True when `error` is about one stored value, not about KMS or the request. */

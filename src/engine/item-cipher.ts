@@ -27,6 +27,7 @@ import type { BindingKey } from "./binding-key";
 import { isValueFailure, undecryptableError } from "./decrypt-failure";
 import { type FieldSlot, forEachSlot, type ShapeMismatch } from "./field-locator";
 import { HandedOutCiphertexts } from "./handed-out-ciphertexts";
+import { fieldForItem } from "../tenancy/field-for-item";
 
 export type { BindingKey } from "./binding-key";
 
@@ -36,6 +37,12 @@ export interface ValueTarget {
   field: ResolvedField;
   slot: FieldSlot;
   key: BindingKey;
+  /**
+   * What the request says about the item's other attributes (its `Key`, an
+   * update's own `SET attr = :value`s, a statement's tuple or `WHERE`), for
+   * fields whose KMS key or context the item's attributes choose.
+   */
+  attributes?: WireItem | undefined;
 }
 
 /** One item of a request or response, with the table it belongs to. */
@@ -168,6 +175,28 @@ function setSlot(slot: FieldSlot, value: unknown): void {
   (slot.holder as Record<string | number, unknown>)[slot.prop] = value;
 }
 
+/** KMS refusals that, for a key or context chosen per item, are one tenant's (its key revoked, disabled or gone). */
+const TENANT_KEY_CODES = new Set(["kms.accessDenied", "kms.keyDisabled", "kms.keyNotFound"]);
+
+/**
+ * Whether a failed KMS call fails only the items of one tenant: when the
+ * field's key or context is chosen per item, a tenant that revoked the
+ * service's access must not take the other tenants' items of a page down
+ * with it. Throttling and outages still fail the whole response.
+ */
+function isTenantKeyFailure(error: unknown, p: Pending): error is EncryptionError {
+  return (
+    error instanceof EncryptionError &&
+    TENANT_KEY_CODES.has(error.code) &&
+    p.table.fields.some((f) => f.path === p.field.path && f.tenancy !== undefined)
+  );
+}
+
+/** A WriteOnly field's name in the handed-out record: its path and, for a key or context chosen per item, which ones. */
+function handedOutName(field: ResolvedField): string {
+  return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
+}
+
 /** Adds the table and field to a key provider's error, which does not know them. */
 function withLocation(error: unknown, p: Pending): unknown {
   if (error instanceof EncryptionError && error.field === undefined) {
@@ -268,11 +297,18 @@ export class ItemCipher {
         forEachSlot(item, field.segments, collectSlot, mismatch);
         if (slots.length === 0) continue;
         key ??= itemKey(table, item, job.key, { table: table.name });
-        for (const slot of slots) this.collectEncrypt(table, field, slot, key, pending);
+        const itemField = fieldForItem(table, field, item, job.key);
+        for (const slot of slots) this.collectEncrypt(table, itemField, slot, key, pending);
       }
     }
     for (const value of values)
-      this.collectEncrypt(value.table, value.field, value.slot, value.key, pending);
+      this.collectEncrypt(
+        value.table,
+        fieldForItem(value.table, value.field, {}, value.attributes),
+        value.slot,
+        value.key,
+        pending,
+      );
     if (pending.length === 0) return;
 
     // Envelope: one data key per (KMS key, context) and chunk of at most maxUses values.
@@ -363,10 +399,18 @@ export class ItemCipher {
     if (
       field.mode === "WriteOnly" &&
       typeof value.S === "string" &&
-      Object.keys(value).length === 1 &&
-      this.handedOut.has(table.logicalName, field.path, key, value.S)
-    )
-      return;
+      Object.keys(value).length === 1
+    ) {
+      // The record names the key and context the value was read under, so it is kept only for the same tenant.
+      if (this.handedOut.has(table.logicalName, handedOutName(field), key, value.S)) return;
+      // Precondition: a value read under one tenant is not written back to the item under another, where no reader could open it.
+      if (this.handedOut.has(table.logicalName, field.path, key, value.S))
+        throw new EncryptionError(
+          "tenant.attributeChanged",
+          `"${field.path}" is written back as this WriteOnly client read it, but the item's attributes now choose another KMS key or context; its stored value would become unreadable. Nothing was sent.`,
+          at,
+        );
+    }
     let plaintext: Buffer;
     if (field.format === "pydynox") {
       if (typeof value.S !== "string" || Object.keys(value).length !== 1) {
@@ -442,7 +486,7 @@ export class ItemCipher {
           await this.unwrap(group);
         } catch (error) {
           const located = withLocation(error, group.first);
-          if (!isValueFailure(located)) throw located;
+          if (!isValueFailure(located) && !isTenantKeyFailure(located, group.first)) throw located;
           group.error = located;
         }
       });
@@ -452,8 +496,9 @@ export class ItemCipher {
       for (let i = 0; i < pending.length; i++) {
         const p = pending[i]!;
         if (failed.has(p.job)) continue;
-        if (p.group.error) fail(p.job, p.group.error);
-        else
+        if (p.group.error) {
+          if (!failed.has(p.job)) failed.set(p.job, p.group.error);
+        } else
           try {
             const value = this.open(p);
             values[i] = sdkForm ? (toSdkValue(value) as WireValue) : value;
@@ -495,10 +540,11 @@ export class ItemCipher {
   ): void {
     const { table, item } = job;
     let key: BindingKey | undefined;
-    for (const field of table.fields) {
+    for (const configured of table.fields) {
       slots.length = 0;
-      forEachSlot(item, field.segments, collectSlot);
+      forEachSlot(item, configured.segments, collectSlot);
       if (slots.length === 0) continue;
+      let field = configured;
       const at = { table: table.name, field: field.path };
       if (field.mode === "WriteOnly") {
         // Returned as stored, with no KMS call; remembered so that writing it back keeps it (without a key it cannot be written back unchanged).
@@ -507,9 +553,17 @@ export class ItemCipher {
         } catch {
           continue;
         }
+        let readAs: ResolvedField;
+        try {
+          readAs = fieldForItem(table, configured, item, job.key);
+        } catch {
+          continue; // no tenant, no key and context: it cannot be written back unchanged
+        }
         for (const slot of slots) {
           const text = (slot.value as { S?: unknown }).S;
-          if (typeof text === "string")
+          if (typeof text !== "string") continue;
+          this.handedOut.record(table.logicalName, handedOutName(readAs), key, text);
+          if (readAs !== configured)
             this.handedOut.record(table.logicalName, field.path, key, text);
         }
         continue;
@@ -527,6 +581,8 @@ export class ItemCipher {
           this.emit({ type: "plaintext", table: table.name, field: field.path });
           continue; // legacy plaintext, returned as it is
         }
+        // The key and context this item's attributes choose (once per item and field).
+        if (field === configured) field = fieldForItem(table, configured, item, job.key);
         // Values under the data key this field's previous value used share its text prefix: only their IV, body and tag are decoded.
         const head = reads.heads.get(field);
         const envelope = head && envelopeWithHead(value.S, head, at);

@@ -23,6 +23,12 @@ export const ERROR_CODES = [
   "value.invalid",
   "value.tooLarge",
   "value.unsupportedType",
+  // Keys and contexts chosen per item (multi-tenant).
+  "tenant.attributeMissing",
+  "tenant.attributeInvalid",
+  "tenant.keyUnmapped",
+  "tenant.keyInvalid",
+  "tenant.attributeChanged",
   // Stored values.
   "ciphertext.malformed",
   "ciphertext.unsupportedVersion",

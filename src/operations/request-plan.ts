@@ -19,6 +19,8 @@ import {
 import { planStatement } from "../partiql/statement-plan";
 import { mentionedTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
+import { updateAttributes } from "../tenancy/update-attributes";
+import { statementAttributes } from "../tenancy/statement-attributes";
 
 /** One object of a request that belongs to a table (the root of a PutItem, one `TransactItems[i].Put`, …). */
 export interface ScopeInstance {
@@ -86,8 +88,10 @@ function projectKeys(
   scope: Record<string, unknown>,
   instance: ScopeInstance,
 ): void {
-  const keyNames =
+  const keys =
     table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
+  // Encrypted fields need the key they are bound to, and the attributes that choose their KMS key and context.
+  const keyNames = [...keys, ...table.tenantAttributes.filter((a) => !keys.includes(a))];
   const expression = scope.ProjectionExpression;
   if (typeof expression === "string") {
     const paths = parseProjectionExpression(expression).map((p) =>
@@ -154,8 +158,18 @@ async function planPartiql(
   let involved = false;
   walk(body, partiql.statements, (statement, context) => {
     if (!isObject(statement)) return;
+    const first = targets.length;
     const scope = planStatement(config, statement.Statement, statement.Parameters, targets);
     if (!scope) return;
+    if (scope.table && scope.table.tenantAttributes.length > 0)
+      scope.key = statementAttributes(
+        scope.table,
+        statement.Statement as string,
+        statement.Parameters,
+        scope.key,
+        targets,
+        first,
+      );
     if (partiql.statements.length === 0) plan.single = scope;
     else plan.byIndex.set(context.index ?? -1, scope);
     if (scope.table) involved = true;
@@ -245,8 +259,15 @@ function applyScope(
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
   for (const prop of scope.expressions ?? []) checkConditionExpression(table, value, prop);
+  const firstTarget = targets.length;
   if (scope.update) planUpdateExpression(table, value, targets);
   if (scope.legacyUpdate) planAttributeUpdates(table, value, targets);
+  if ((scope.update || scope.legacyUpdate) && table.tenantAttributes.length > 0) {
+    // Per-item keys and contexts: what the update says about the item chooses them, here and for its ReturnValues.
+    const attributes = updateAttributes(table, value);
+    for (let i = firstTarget; i < targets.length; i++) targets[i]!.attributes = attributes;
+    instance.key = attributes;
+  }
   if (scope.projection) {
     if (scope.table === "mapKey") {
       const original: Record<string, unknown> = {};

@@ -5,4 +5,5 @@
  * server (and DynamoDB Local) instead.
  */
 export { KmsTestServer } from "./kms/kms-test-server";
+export type { KeyPolicyStatement } from "./kms/key-policy";
 export type { KmsOperation, KmsTestServerOptions, Unavailability } from "./kms/kms-test-server";

@@ -36,6 +36,16 @@ describe("examples run and show what they claim", () => {
     expect(out).toContain("globex's context does not match: kms.invalidCiphertext");
   });
 
+  it("multi-tenant", async () => {
+    const out = await example("multi-tenant");
+    expect(out).toContain("globex's patients: globex-J45.1, globex-J45.2, globex-J45.3");
+    expect(out).toContain(
+      "KMS calls: 3 GenerateDataKey for 9 items of 3 tenants, 1 Decrypt for globex's query",
+    );
+    expect(out).toContain("initech after revoking: kms.accessDenied");
+    expect(out).toContain("acme still reads: acme-J45.1");
+  });
+
   it("low-level-client", async () => {
     expect(await example("low-level-client")).toContain('"pins":{"NS":["1234","9876"]}');
   });

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { KeyStore, type TestKey } from "./key-store";
 import { KmsFault } from "./kms-fault";
+import { type KeyPolicyStatement, policyAllows } from "./key-policy";
 
 /** Options for {@link KmsTestServer.start}. */
 export interface KmsTestServerOptions {
@@ -82,6 +83,8 @@ export class KmsTestServer {
   private port = 0;
   private readonly counts = new Map<string, number>();
   private readonly permissions = new Map<string, Set<string>>();
+  /** Key policies by key id; a key without one lets every caller in (as a default key policy that defers to IAM). */
+  private readonly policies = new Map<string, readonly KeyPolicyStatement[]>();
   private latency: () => number;
   private failures: { remaining: number; type: string; operations?: Set<string> } = {
     remaining: 0,
@@ -155,6 +158,19 @@ export class KmsTestServer {
    */
   grant(accessKeyId: string, actions: readonly string[]): void {
     this.permissions.set(accessKeyId, new Set(actions));
+  }
+
+  /**
+   * Sets the key policy of a key, as KMS's `PutKeyPolicy` would: from then on
+   * only callers a statement allows, for its actions and with its
+   * encryption-context condition, may use the key (their identity grants
+   * still apply too). `undefined` removes the policy, letting everyone in.
+   * Use it to model a customer's own key (BYOK) and its revocation.
+   */
+  setKeyPolicy(id: string, statements: readonly KeyPolicyStatement[] | undefined): void {
+    const key = this.keys.resolve(id);
+    if (statements === undefined) this.policies.delete(key.keyId);
+    else this.policies.set(key.keyId, Object.freeze([...statements]));
   }
 
   /** Removes every permission of `accessKeyId` (access revoked). */
@@ -285,7 +301,20 @@ export class KmsTestServer {
     }
   }
 
-  private authorize(accessKeyId: string, action: string, resource: string): void {
+  private authorize(
+    accessKeyId: string,
+    action: string,
+    resource: string,
+    key?: TestKey,
+    context?: Record<string, string>,
+  ): void {
+    const policy = key && this.policies.get(key.keyId);
+    if (policy && !policyAllows(policy, accessKeyId, action, context)) {
+      throw new KmsFault(
+        "AccessDeniedException",
+        `User: arn:aws:iam::${this.keys.accountId}:user/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource} because no resource-based policy allows the ${action} action`,
+      );
+    }
     const allowed = this.permissions.get(accessKeyId);
     if (allowed && !allowed.has(action) && !allowed.has("kms:*")) {
       throw new KmsFault(
@@ -379,7 +408,13 @@ export class KmsTestServer {
       }
       case "Encrypt": {
         const key = keys.usable(str("KeyId"));
-        this.authorize(caller, "kms:Encrypt", key.arn);
+        this.authorize(
+          caller,
+          "kms:Encrypt",
+          key.arn,
+          key,
+          contextField(body, "EncryptionContext"),
+        );
         const plaintext = blobField(body, "Plaintext");
         if (plaintext.length > MAX_ENCRYPT_BYTES) {
           throw new KmsFault(
@@ -397,7 +432,13 @@ export class KmsTestServer {
       case "GenerateDataKey":
       case "GenerateDataKeyWithoutPlaintext": {
         const key = keys.usable(str("KeyId"));
-        this.authorize(caller, `kms:${operation}`, key.arn);
+        this.authorize(
+          caller,
+          `kms:${operation}`,
+          key.arn,
+          key,
+          contextField(body, "EncryptionContext"),
+        );
         const plaintext = randomBytes(this.dataKeyLength(body));
         const blob = keys.encrypt(key, plaintext, contextField(body, "EncryptionContext"));
         const out: Json = { CiphertextBlob: b64(blob), KeyId: key.arn };
@@ -418,7 +459,14 @@ export class KmsTestServer {
             );
           }
         }
-        this.authorize(caller, "kms:Decrypt", keys.find(blobKeyId)?.arn ?? "*");
+        const blobKey = keys.find(blobKeyId);
+        this.authorize(
+          caller,
+          "kms:Decrypt",
+          blobKey?.arn ?? "*",
+          blobKey,
+          contextField(body, "EncryptionContext"),
+        );
         const { key, plaintext } = keys.decrypt(blob, contextField(body, "EncryptionContext"));
         return {
           KeyId: key.arn,
@@ -441,8 +489,21 @@ export class KmsTestServer {
           );
         }
         const destination = keys.usable(str("DestinationKeyId"));
-        this.authorize(caller, "kms:ReEncryptFrom", keys.find(blobKeyId)?.arn ?? "*");
-        this.authorize(caller, "kms:ReEncryptTo", destination.arn);
+        const sourceKey = keys.find(blobKeyId);
+        this.authorize(
+          caller,
+          "kms:ReEncryptFrom",
+          sourceKey?.arn ?? "*",
+          sourceKey,
+          contextField(body, "SourceEncryptionContext"),
+        );
+        this.authorize(
+          caller,
+          "kms:ReEncryptTo",
+          destination.arn,
+          destination,
+          contextField(body, "DestinationEncryptionContext"),
+        );
         const { key: source, plaintext } = keys.decrypt(
           blob,
           contextField(body, "SourceEncryptionContext"),

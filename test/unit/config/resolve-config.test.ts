@@ -1,22 +1,12 @@
 import { resolveConfig } from "../../../src/config/resolve-config";
-import { EncryptionError, LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
+import { LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
+import { configError } from "../../support/config-error";
 
 const provider = new LocalKeyProvider({ keys: { k: new Uint8Array(32) } });
 const base = (tables: unknown, extra: Record<string, unknown> = {}) =>
   ({ keyId: "k", keyProvider: provider, tables, ...extra }) as unknown as FieldEncryptionConfig;
 const users = (fields: unknown, extra: Record<string, unknown> = {}) =>
   base({ Users: { partitionKey: "pk", sortKey: "sk", fields, ...extra } });
-
-function configError(config: FieldEncryptionConfig): string {
-  try {
-    resolveConfig(config);
-  } catch (error) {
-    expect(error).toBeInstanceOf(EncryptionError);
-    expect((error as EncryptionError).code).toBe("config.invalid");
-    return (error as Error).message;
-  }
-  throw new Error("the config was accepted");
-}
 
 describe("resolveConfig reports each mistake with its exact location", () => {
   it.each([
@@ -39,7 +29,7 @@ describe("resolveConfig reports each mistake with its exact location", () => {
     [
       "a non-string context value",
       users({ ssn: { context: { tenant: 42 } } }),
-      `tables.Users.fields.ssn.context.tenant: expected a string, got number`,
+      `tables.Users.fields.ssn.context.tenant: expected a string or { attribute, pattern? }, got number`,
     ],
     [
       "an encrypted partition key",
