@@ -1,36 +1,18 @@
 import type { ResolvedTable } from "../config/resolved-config";
-import { EncryptionError } from "../errors/encryption-error";
 import { isObject } from "../format/wire";
 import type { ConditionNode, OperandNode } from "../expressions/ast";
-import {
-  encryptedFieldOf,
-  type FieldRelation,
-  pathText,
-  relate,
-  resolvePath,
-} from "../expressions/field-relation";
+import { resolvePath } from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
-
-export const BLIND_INDEX_HINT =
-  "Ciphertext is randomised, so comparisons on it cannot work. Blind indexes, which allow equality lookups on encrypted fields, are not yet available.";
-
-const fieldOf = (relation: FieldRelation) => encryptedFieldOf(relation)?.path;
-
-function refuse(table: ResolvedTable, what: string, field: string): EncryptionError {
-  return new EncryptionError(
-    "expression.unsupportedOnEncrypted",
-    `${what} the encrypted field "${field}". ${BLIND_INDEX_HINT} Nothing was sent.`,
-    { table: table.name, field },
-  );
-}
+import { comparedPath, legacyCondition, presencePath, sizedPath } from "../access/field-access";
 
 /**
  * Checks a condition, filter or key condition on a table with encrypted
- * fields. Allowed on encrypted paths: `attribute_exists`,
- * `attribute_not_exists` and `attribute_type` (which sees the stored type, S),
- * and `size` of a map or list that holds encrypted fields. Comparisons,
- * `BETWEEN`, `IN`, `begins_with`, `contains` and `size` of an encrypted value
- * are refused with `expression.unsupportedOnEncrypted`.
+ * fields; field-access.ts decides what each path may do. Allowed on encrypted
+ * paths: `attribute_exists`, `attribute_not_exists` and `attribute_type`
+ * (which sees the stored type, S), and `size` of a map or list that holds
+ * encrypted fields. Comparisons, `BETWEEN`, `IN`, `begins_with`, `contains`
+ * and `size` of an encrypted value are refused with
+ * `expression.unsupportedOnEncrypted`.
  */
 export function checkConditionExpression(
   table: ResolvedTable,
@@ -40,25 +22,12 @@ export function checkConditionExpression(
   const expression = scope[prop];
   if (typeof expression !== "string") return;
   const names = scope.ExpressionAttributeNames;
-  const relationOf = (operand: OperandNode): FieldRelation =>
-    operand.kind === "path" ? relate(resolvePath(operand, names), table.fields) : { kind: "none" };
 
   const operand = (node: OperandNode): void => {
-    if (node.kind === "path") {
-      const field = fieldOf(relationOf(node));
-      if (field)
-        throw refuse(
-          table,
-          `${prop} compares ${pathText(resolvePath(node, names))}, which is or holds`,
-          field,
-        );
-    } else if (node.kind === "call") {
-      if (node.name === "size" && node.args[0]?.kind === "path") {
-        const relation = relationOf(node.args[0]);
-        if (relation.kind === "exact" || relation.kind === "inside")
-          throw refuse(table, `${prop} takes size() of`, relation.field.path);
-        return;
-      }
+    if (node.kind === "path") comparedPath(table, resolvePath(node, names), prop);
+    else if (node.kind === "call") {
+      if (node.name === "size" && node.args[0]?.kind === "path")
+        return sizedPath(table, resolvePath(node.args[0], names), prop);
       node.args.forEach(operand);
     }
   };
@@ -86,9 +55,7 @@ export function checkConditionExpression(
         const { name, args } = node.call;
         if (["attribute_exists", "attribute_not_exists", "attribute_type"].includes(name)) {
           const first = args[0];
-          const relation = first ? relationOf(first) : { kind: "none" as const };
-          if (relation.kind === "inside")
-            throw refuse(table, `${prop} uses ${name} inside`, relation.field.path);
+          if (first?.kind === "path") presencePath(table, resolvePath(first, names), prop, name);
           args.slice(1).forEach(operand);
           return;
         }
@@ -115,13 +82,12 @@ export function checkLegacyConditions(
   const conditions = scope[prop];
   if (!isObject(conditions)) return;
   for (const [name, condition] of Object.entries(conditions)) {
-    const field = fieldOf(relate([name], table.fields));
-    if (!field || !isObject(condition)) continue;
+    if (!isObject(condition)) continue;
     const operator = condition.ComparisonOperator;
     const existence =
       operator === undefined
         ? condition.Value === undefined
         : typeof operator === "string" && PRESENCE_OPERATORS.has(operator);
-    if (!existence) throw refuse(table, `${prop} compares "${name}", which is or holds`, field);
+    legacyCondition(table, name, prop, existence);
   }
 }

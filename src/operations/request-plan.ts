@@ -4,7 +4,8 @@ import { EncryptionError } from "../errors/encryption-error";
 import { keyValueBytes } from "../format/binding";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
-import { relate, resolvePath } from "../expressions/field-relation";
+import { resolvePath } from "../expressions/field-relation";
+import { projectedPath } from "../access/field-access";
 import { parseProjectionExpression } from "../expressions/parser";
 import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
 import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
@@ -67,13 +68,6 @@ export function keyIdentity(
   return parts.join(".");
 }
 
-function unsupported(table: ResolvedTable, message: string, field?: string): EncryptionError {
-  return new EncryptionError("operation.unsupported", `${message}. Nothing was sent.`, {
-    table: table.name,
-    ...(field ? { field } : {}),
-  });
-}
-
 function uniquePlaceholder(names: Record<string, unknown>, base: string): string {
   let candidate = base;
   for (let i = 1; candidate in names; i++) candidate = `${base}_${i}`;
@@ -94,17 +88,8 @@ function projectKeys(
       resolvePath(p, scope.ExpressionAttributeNames),
     );
     let needsKeys = false;
-    for (const path of paths) {
-      const relation = relate(path, table.fields);
-      if (relation.kind === "inside") {
-        throw unsupported(
-          table,
-          `ProjectionExpression reaches inside the encrypted field "${relation.field.path}"; project the whole field instead`,
-          relation.field.path,
-        );
-      }
-      if (relation.kind !== "none") needsKeys = true;
-    }
+    for (const path of paths)
+      if (projectedPath(table, path, "ProjectionExpression")) needsKeys = true;
     const projected = new Set(paths.map((p) => p[0]));
     const missing = keyNames.filter((k) => !projected.has(k));
     if (!needsKeys || missing.length === 0) return;
