@@ -14,6 +14,12 @@ export type {
   FieldPolicy,
   TableOptions,
 } from "./config/config-types";
+export type {
+  BeaconKeyOptions,
+  BeaconNormalization,
+  BeaconOptions,
+} from "./beacons/beacon-options";
+export { createBeaconKey } from "./beacons/beacon-key";
 export { EncryptionError } from "./errors/encryption-error";
 export type { EncryptionErrorDetails } from "./errors/encryption-error";
 export { ERROR_CODES } from "./errors/error-codes";

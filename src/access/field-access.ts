@@ -117,8 +117,13 @@ export function readPath(table: ResolvedTable, path: DocumentPath, action: strin
     );
 }
 
-/** `REMOVE path` (`verb` as the front end spells it): allowed on an encrypted value or what holds one, refused inside one. */
-export function removedPath(table: ResolvedTable, path: DocumentPath, verb: string): void {
+/**
+ * `REMOVE path` (`verb` as the front end spells it): allowed on an encrypted
+ * value or what holds one, refused inside one. Returns the encrypted fields
+ * removed with it, whose beacons go too.
+ */
+export function removedPath(table: ResolvedTable, path: DocumentPath, verb: string): Below {
+  beaconAttributeWritten(table, path);
   const relation = relate(path, table.fields);
   if (relation.kind === "inside")
     throw refuse(
@@ -126,10 +131,13 @@ export function removedPath(table: ResolvedTable, path: DocumentPath, verb: stri
       `${verb} ${pathText(path)} reaches inside the encrypted field "${relation.field.path}"; remove the whole field instead.`,
       relation.field.path,
     );
+  if (relation.kind === "exact") return [{ field: relation.field, remaining: [] }];
+  return relation.kind === "ancestor" ? relation.below : [];
 }
 
 /** `ADD` or `DELETE` on `path`: refused on anything that touches an encrypted field. */
 export function computedPath(table: ResolvedTable, path: DocumentPath, action: string): void {
+  beaconAttributeWritten(table, path);
   const field = encryptedFieldOf(relate(path, table.fields));
   if (field)
     throw refuse(
@@ -145,6 +153,7 @@ export function computedPath(table: ResolvedTable, path: DocumentPath, action: s
  * encrypted field or holds some, and refused inside an encrypted value.
  */
 export function setPath(table: ResolvedTable, path: DocumentPath, verb: string): Below | undefined {
+  beaconAttributeWritten(table, path);
   const relation = relate(path, table.fields);
   if (relation.kind === "none") return undefined;
   if (relation.kind === "inside")
@@ -192,6 +201,7 @@ export function attributeUpdate(
   action: unknown,
   deletesElements: boolean,
 ): Below | undefined {
+  beaconAttributeWritten(table, [name]);
   const relation = relate([name], table.fields);
   if (relation.kind === "none") return undefined;
   const field = encryptedFieldOf(relation)!;
@@ -244,4 +254,39 @@ export function projectedPath(table: ResolvedTable, path: DocumentPath, clause: 
       relation.field.path,
     );
   return relation.kind !== "none";
+}
+
+// ---- Beacons --------------------------------------------------------------
+
+/** A write the caller made to a beacon attribute: only the plugin writes beacons, in step with their field. */
+export function refuseBeaconWrite(
+  table: ResolvedTable,
+  attribute: string,
+  field: string,
+): EncryptionError {
+  return new EncryptionError(
+    "beacon.attributeWrite",
+    `"${attribute}" is the beacon of the encrypted field "${field}"; the plugin writes it with the field, so a request may not write it. Nothing was sent.`,
+    { table: table.name, field },
+  );
+}
+
+/** A written path that is or is inside a beacon attribute: refused. */
+export function beaconAttributeWritten(table: ResolvedTable, path: DocumentPath): void {
+  const root = path[0];
+  const field = typeof root === "string" ? table.beaconAttributes.get(root) : undefined;
+  if (field) throw refuseBeaconWrite(table, root as string, field.path);
+}
+
+/** An update form that would leave a beacon out of step with its field. */
+export function refuseBeaconUpdate(
+  table: ResolvedTable,
+  path: DocumentPath,
+  field: string,
+): EncryptionError {
+  return new EncryptionError(
+    "beacon.unsupportedQuery",
+    `SET ${pathText(path)}: the field "${field}" has a beacon, which the plugin keeps in step only when the field (or what holds it) is set to a :value, or the field itself to if_not_exists(${field}, :value). Nothing was sent.`,
+    { table: table.name, field },
+  );
 }

@@ -11,6 +11,7 @@ import type {
 } from "./config-types";
 import { ENCRYPTION_MODES, type EncryptionMode } from "./encryption-mode";
 import { isPathPrefix, parseFieldPath } from "./field-path";
+import { checkTableBeacons, resolveBeacon, resolveBeaconKey } from "../beacons/resolve-beacon";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
 const POLICY_KEYS = [
@@ -33,6 +34,7 @@ const TOP_KEYS = new Set<string>([
   "maxKmsCallsPerRequest",
   "undecryptableItems",
   "onEvent",
+  "beaconKey",
   "tables",
 ]);
 const TABLE_KEYS = new Set<string>([
@@ -42,7 +44,7 @@ const TABLE_KEYS = new Set<string>([
   "logicalName",
   "fields",
 ]);
-const FIELD_KEYS = new Set<string>(POLICY_KEYS);
+const FIELD_KEYS = new Set<string>([...POLICY_KEYS, "beacon"]);
 const CACHE_KEYS = new Set(["maxAgeMs", "maxUses", "maxEntries"]);
 
 export const CACHE_DEFAULTS = { maxAgeMs: 300_000, maxUses: 100_000, maxEntries: 1000 } as const;
@@ -305,6 +307,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
           scheme,
           format,
           encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
+          beacon: resolveBeacon(fieldInput.beacon, segments, `${fieldWhere}.beacon`),
         }),
       );
     }
@@ -327,6 +330,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         sortKey,
         fields: Object.freeze(resolved),
         rootNames: new Set(resolved.map((f) => (f.segments[0] as { name: string }).name)),
+        beaconAttributes: checkTableBeacons(resolved, partitionKey, sortKey, where),
       }),
     );
   }
@@ -348,6 +352,14 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       t.fields.some((f) => f.scheme === "kms" || f.accepts.has("kms")),
     );
 
+  const beaconKey = resolveBeaconKey(input.beaconKey);
+  const beaconed = [...tables.values()].find((t) => t.beaconAttributes.size > 0);
+  if (beaconed && !beaconKey)
+    fail(
+      "config.beaconKey",
+      `table "${beaconed.name}" has beacons, which need a beacon key; create one with \`keygen --key-id <kms key>\``,
+    );
+
   return Object.freeze({
     tables,
     tableNameBytes: Object.freeze([...tables.keys()].map((n) => Buffer.from(n, "utf8"))),
@@ -358,5 +370,6 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       maxKmsCalls ?? (onePerValue ? DEFAULT_MAX_KMS_CALLS_PER_VALUE : DEFAULT_MAX_KMS_CALLS),
     undecryptableItems,
     onEvent: input.onEvent,
+    beaconKey,
   });
 }

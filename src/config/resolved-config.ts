@@ -1,3 +1,4 @@
+import type { ResolvedBeacon, ResolvedBeaconKey } from "../beacons/resolved-beacon";
 import type { DataKeyCacheLimits } from "../keys/data-key-cache";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
@@ -25,6 +26,8 @@ export interface ResolvedField {
   readonly format: "native" | "pydynox";
   /** Cache key of this field's data keys for encrypting. */
   readonly encryptCacheKey: string;
+  /** The field's blind index, when it has one (src/beacons). */
+  readonly beacon: ResolvedBeacon | undefined;
 }
 
 /** A table with every default applied. Frozen. */
@@ -36,6 +39,8 @@ export interface ResolvedTable {
   readonly fields: readonly ResolvedField[];
   /** Top-level attribute names under which some field lives. */
   readonly rootNames: ReadonlySet<string>;
+  /** Beacon attribute names, to the field each one indexes. */
+  readonly beaconAttributes: ReadonlyMap<string, ResolvedField>;
 }
 
 /** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */
@@ -49,4 +54,6 @@ export interface ResolvedConfig {
   readonly maxKmsCallsPerRequest: number;
   readonly undecryptableItems: "fail" | "skip";
   readonly onEvent: ((event: FieldEncryptionEvent) => void) | undefined;
+  /** The wrapped beacon key, when some field has a beacon. */
+  readonly beaconKey: ResolvedBeaconKey | undefined;
 }

@@ -1,7 +1,8 @@
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
-import { keyValueBytes } from "../format/binding";
+import { itemKey, keyValueBytes } from "../format/binding";
+import { applyBeaconWrites, type BeaconWrite, planItemBeacons } from "../beacons/beacon-writes";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
@@ -178,6 +179,7 @@ export async function planRequest(
   const plan = emptyPlan(operation, spec);
   const jobs: ItemJob[] = [];
   const targets: ValueTarget[] = [];
+  const beaconWrites: BeaconWrite[] = [];
   let involved = false;
 
   for (const scope of spec.request) {
@@ -201,10 +203,12 @@ export async function planRequest(
       }
       if (!table) return;
       involved = true;
-      applyScope(scope, table, value, instance, plan, jobs, targets);
+      applyScope(scope, table, value, instance, plan, jobs, targets, beaconWrites, cipher);
     });
   }
   if (!involved) return undefined;
+  // Beacons are made from the plaintext, so before the values are encrypted in place.
+  await applyBeaconWrites(config, beaconWrites);
   await cipher.encryptItems(jobs, targets);
   for (const job of jobs) {
     const size = itemSize(job.item);
@@ -227,11 +231,13 @@ function applyScope(
   plan: RequestPlan,
   jobs: ItemJob[],
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
+  cipher: ItemCipher,
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
   for (const prop of scope.expressions ?? []) checkConditionExpression(table, value, prop);
-  if (scope.update) planUpdateExpression(table, value, targets);
-  if (scope.legacyUpdate) planAttributeUpdates(table, value, targets);
+  if (scope.update) planUpdateExpression(table, value, targets, beaconWrites);
+  if (scope.legacyUpdate) planAttributeUpdates(table, value, targets, beaconWrites);
   if (scope.projection) {
     if (scope.table === "mapKey") {
       const original: Record<string, unknown> = {};
@@ -252,6 +258,21 @@ function applyScope(
         puts.set(identity, structuredClone(value));
       }
     }
+    planItemBeacons(table, item as WireItem, beaconWrites, writtenBackBy(cipher, table, item));
     jobs.push({ table, item: item as WireItem });
   }
+}
+
+/** Whether a WriteOnly client writes back, unchanged, a stored value its own read returned for this item and field. */
+function writtenBackBy(cipher: ItemCipher, table: ResolvedTable, item: Record<string, unknown>) {
+  return (field: ResolvedTable["fields"][number], value: unknown): boolean => {
+    const text = (value as { S?: unknown }).S;
+    if (typeof text !== "string") return false;
+    try {
+      const key = itemKey(table, item as WireItem, undefined, { table: table.name });
+      return cipher.handedOut.has(table.logicalName, field.path, key, text);
+    } catch {
+      return false;
+    }
+  };
 }

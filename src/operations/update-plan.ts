@@ -7,6 +7,9 @@ import type { OperandNode, ValueNode } from "../expressions/ast";
 import { type DocumentPath, pathText, resolvePath } from "../expressions/field-relation";
 import { tokenize } from "../expressions/lexer";
 import { parseUpdateExpression } from "../expressions/parser";
+import type { BeaconWrite } from "../beacons/beacon-writes";
+import { type TextEdit, UpdateBeacons } from "../beacons/update-beacons";
+import { beaconAttributeUpdates } from "../beacons/attribute-update-beacons";
 import {
   appendsElements,
   attributeUpdate,
@@ -89,6 +92,7 @@ export function planUpdateExpression(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
 ): void {
   const expression = scope.UpdateExpression;
   if (typeof expression !== "string") return;
@@ -97,9 +101,11 @@ export function planUpdateExpression(
   const values: Record<string, unknown> = isObject(scope.ExpressionAttributeValues)
     ? { ...scope.ExpressionAttributeValues }
     : {};
-  const rewrites: { start: number; end: number; text: string }[] = [];
+  const rewrites: TextEdit[] = [];
   const replaced = new Set<string>();
   const keyOf = requestKey(table, scope);
+  const namesCopy: Record<string, unknown> = isObject(names) ? { ...names } : {};
+  const beacons = new UpdateBeacons(table, namesCopy, values, beaconWrites);
 
   // Every path an operand reads, through function calls and arithmetic.
   const readsEncrypted = (operand: OperandNode, action: string): void => {
@@ -124,7 +130,7 @@ export function planUpdateExpression(
   for (const action of ast.actions) {
     const path = resolvePath(action.path, names);
     if (action.kind === "REMOVE") {
-      removedPath(table, path, "REMOVE");
+      beacons.remove(removedPath(table, path, "REMOVE"));
       continue;
     }
     if (action.kind === "ADD" || action.kind === "DELETE") {
@@ -159,10 +165,13 @@ export function planUpdateExpression(
       }
       throw refuseSetValue(table, path, below, allowed);
     };
+    beacons.set(path, below, action.value, (name) => values[name]);
     writes(action.value, true);
   }
 
+  rewrites.push(...beacons.edits(expression, ast));
   if (rewrites.length === 0) return;
+  if (Object.keys(namesCopy).length > 0) scope.ExpressionAttributeNames = namesCopy;
   let rewritten = expression;
   for (const r of [...rewrites].sort((a, b) => b.start - a.start))
     rewritten = rewritten.slice(0, r.start) + r.text + rewritten.slice(r.end);
@@ -181,9 +190,11 @@ export function planAttributeUpdates(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
 ): void {
-  const updates = scope.AttributeUpdates;
-  if (!isObject(updates)) return;
+  if (!isObject(scope.AttributeUpdates)) return;
+  const updates: Record<string, unknown> = { ...scope.AttributeUpdates };
+  scope.AttributeUpdates = updates;
   const keyOf = requestKey(table, scope);
   for (const [name, update] of Object.entries(updates)) {
     if (!isObject(update)) continue;
@@ -193,7 +204,9 @@ export function planAttributeUpdates(
       update.Action ?? "PUT",
       update.Action === "DELETE" && update.Value !== undefined,
     );
-    if (!below || below.length === 0 || update.Value === undefined) continue;
+    if (!below) continue;
+    beaconAttributeUpdates(table, name, update, updates, beaconWrites);
+    if (below.length === 0 || update.Value === undefined) continue;
     targetsIn(table, update, "Value", below, keyOf, targets);
   }
 }

@@ -1,0 +1,194 @@
+import {
+  BatchWriteCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { expectRefused } from "../support/refused";
+import { beaconSetup } from "../support/beacon-setup";
+
+const ITEM = {
+  pk: "u#1",
+  sk: "profile",
+  email: "Ada@Example.com",
+  profile: { phone: "555-0100" },
+  ssn: "123-45-6789",
+};
+const HEX16 = /^[0-9a-f]{4}$/;
+const HEX256 = /^[0-9a-f]{64}$/;
+
+describe("beacons on writes", () => {
+  it("Put stores each beacon as hex of its length beside the ciphertext, and no plaintext", async () => {
+    const { fake, doc } = await beaconSetup();
+    const input = structuredClone(ITEM);
+    await doc.send(new PutCommand({ TableName: "Users", Item: input }));
+    expect(input).toEqual(ITEM);
+    const sent = fake.last("PutItem").body.Item;
+    expect(sent.email.S).toMatch(/^ENC:/);
+    expect(sent.email__beacon.S).toMatch(HEX16);
+    expect(sent.profile_phone__beacon.S).toMatch(HEX256);
+    expect(JSON.stringify(sent)).not.toMatch(/Ada@Example|555-0100|123-45-6789/i);
+  });
+
+  it("normalisation gives equal beacons to values that differ only in case and spacing", async () => {
+    const { fake, doc } = await beaconSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { ...ITEM, email: "  ada@EXAMPLE.com " } }),
+    );
+    const [a, b] = fake.requests.map((r) => r.body.Item.email__beacon.S);
+    expect(a).toBe(b);
+  });
+
+  it("a Put without the field writes no beacon; a NULL field writes none either", async () => {
+    const { fake, doc } = await beaconSetup();
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: "u#2", sk: "p", email: null } }),
+    );
+    expect(fake.last().body.Item.email__beacon).toBeUndefined();
+    expect(fake.last().body.Item.profile_phone__beacon).toBeUndefined();
+  });
+
+  it("refuses a Put that writes a beacon attribute itself, sending nothing", async () => {
+    const { fake, doc } = await beaconSetup();
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { ...ITEM, email__beacon: "0000" } })),
+      fake,
+      "beacon.attributeWrite",
+    );
+  });
+
+  it("refuses a field value whose type beacons do not cover", async () => {
+    const { fake, doc } = await beaconSetup();
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { ...ITEM, email: { x: 1 } } })),
+      fake,
+      "beacon.unsupportedValue",
+    );
+  });
+
+  it("UpdateExpression SET field adds the beacon to the same SET clause, and REMOVE removes it", async () => {
+    const { fake, doc } = await beaconSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const putBeacon = fake.last().body.Item.email__beacon.S;
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "profile" },
+        UpdateExpression: "SET #e = :e, nick = :n REMOVE profile",
+        ExpressionAttributeNames: { "#e": "email" },
+        ExpressionAttributeValues: { ":e": "ada@example.com", ":n": "a" },
+      }),
+    );
+    const wire = fake.last("UpdateItem").body;
+    expect(wire.UpdateExpression).toBe(
+      "SET #dfe_b = :dfe_b, #e = :dfe_v0, nick = :n REMOVE #dfe_b_1, profile",
+    );
+    expect(wire.ExpressionAttributeNames).toEqual({
+      "#e": "email",
+      "#dfe_b": "email__beacon",
+      "#dfe_b_1": "profile_phone__beacon",
+    });
+    expect(wire.ExpressionAttributeValues[":dfe_b"].S).toBe(putBeacon);
+    expect(JSON.stringify(wire)).not.toContain("ada@example.com");
+  });
+
+  it("SET of a parent map sets the beacon of the field inside it, or removes it when the map lacks the field", async () => {
+    const { fake, doc } = await beaconSetup();
+    const send = (phone?: string) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "profile" },
+          UpdateExpression: "SET profile = :p",
+          ExpressionAttributeValues: { ":p": phone ? { phone } : { other: 1 } },
+        }),
+      );
+    await send("555-0100");
+    expect(fake.last().body.UpdateExpression).toBe("SET #dfe_b = :dfe_b, profile = :dfe_v0");
+    expect(fake.last().body.ExpressionAttributeValues[":dfe_b"].S).toMatch(HEX256);
+    await send();
+    expect(fake.last().body.UpdateExpression).toBe("SET profile = :dfe_v0 REMOVE #dfe_b");
+  });
+
+  it("SET field = if_not_exists(field, :v) keeps the beacon with if_not_exists on the beacon", async () => {
+    const { fake, client } = await beaconSetup();
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        UpdateExpression: "SET email = if_not_exists(email, :e)",
+        ExpressionAttributeValues: { ":e": { S: "x@y" } },
+      }),
+    );
+    expect(fake.last().body.UpdateExpression).toBe(
+      "SET #dfe_b = if_not_exists(#dfe_b, :dfe_b), email = if_not_exists(email, :dfe_v0)",
+    );
+  });
+
+  it.each([
+    ["SET email__beacon = :e", "beacon.attributeWrite"],
+    ["REMOVE email__beacon", "beacon.attributeWrite"],
+    ["ADD email__beacon :e", "beacon.attributeWrite"],
+    ["SET profile = if_not_exists(profile, :e)", "beacon.unsupportedQuery"],
+  ])("refuses %s, sending nothing", async (UpdateExpression, code) => {
+    const { fake, doc } = await beaconSetup();
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression,
+          ExpressionAttributeValues: { ":e": { phone: "1" } },
+        }),
+      ),
+      fake,
+      code,
+    );
+  });
+
+  it("batch and transaction Puts and Updates carry beacons in the same request", async () => {
+    const { fake, doc } = await beaconSetup();
+    await doc.send(
+      new BatchWriteCommand({ RequestItems: { Users: [{ PutRequest: { Item: ITEM } }] } }),
+    );
+    expect(fake.last().body.RequestItems.Users[0].PutRequest.Item.email__beacon.S).toMatch(HEX16);
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: "Users", Item: { ...ITEM, sk: "b" } } },
+          {
+            Update: {
+              TableName: "Users",
+              Key: { pk: "u#1", sk: "c" },
+              UpdateExpression: "SET email = :e",
+              ExpressionAttributeValues: { ":e": "c@d" },
+            },
+          },
+        ],
+      }),
+    );
+    const [put, update] = fake.last().body.TransactItems;
+    expect(put.Put.Item.email__beacon.S).toMatch(HEX16);
+    expect(update.Update.UpdateExpression).toBe("SET #dfe_b = :dfe_b, email = :dfe_v0");
+  });
+
+  it("legacy AttributeUpdates PUT and DELETE put and delete the beacon", async () => {
+    const { fake, client } = await beaconSetup();
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        AttributeUpdates: {
+          email: { Action: "PUT", Value: { S: "a@b" } },
+          profile: { Action: "DELETE" },
+        },
+      }),
+    );
+    const updates = fake.last().body.AttributeUpdates;
+    expect(updates.email__beacon.Action).toBe("PUT");
+    expect(updates.email__beacon.Value.S).toMatch(HEX16);
+    expect(updates.profile_phone__beacon).toEqual({ Action: "DELETE" });
+  });
+});
