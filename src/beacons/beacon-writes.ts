@@ -63,6 +63,6 @@ export function planItemBeacons(
     // ReadOnly fields are never written (the cipher refuses them), so they never get a beacon.
     if (field.mode === "ReadOnly" || isNoValue(value)) continue;
     beaconSource(table, field, value);
-    writes.push({ table, field, value, holder: item as Record<string, unknown>, prop: attribute });
+    writes.push({ table, field, value, holder: item, prop: attribute });
   }
 }

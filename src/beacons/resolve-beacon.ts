@@ -57,8 +57,8 @@ export function resolveBeacon(
   return Object.freeze({
     length,
     normalize: Object.freeze(NORMALIZATIONS.filter((n) => asked.includes(n))),
-    attribute: (attribute as string | undefined) ?? defaultBeaconAttribute(segments),
-    index: index as string | undefined,
+    attribute: (attribute) ?? defaultBeaconAttribute(segments),
+    index: index,
   });
 }
 
