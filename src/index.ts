@@ -20,6 +20,7 @@ export type {
   BeaconOptions,
 } from "./beacons/beacon-options";
 export { createBeaconKey } from "./beacons/beacon-key";
+export { computeBeacons } from "./beacons/compute-beacons";
 export { EncryptionError } from "./errors/encryption-error";
 export type { EncryptionErrorDetails } from "./errors/encryption-error";
 export { ERROR_CODES } from "./errors/error-codes";

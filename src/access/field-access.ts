@@ -21,7 +21,11 @@ import {
 export type Below = readonly { field: ResolvedField; remaining: readonly PathSegment[] }[];
 
 export const BLIND_INDEX_HINT =
-  "Ciphertext is randomised, so comparisons on it cannot work. Blind indexes, which allow equality lookups on encrypted fields, are not yet available.";
+  "Ciphertext is randomised, so comparisons on it cannot work. A field with a beacon (docs/searchable-encryption.md) can be compared for equality, `field = :v` or `field IN (:a, :b)`; ranges, begins_with, contains and size never work on an encrypted field.";
+
+/** What beacons can and cannot do, for refusals of beaconed fields. */
+const BEACON_HINT =
+  "A beacon answers only equality: `field = :value` and `field IN (:a, :b)` against :values (or ? parameters); ranges, BETWEEN, begins_with, contains, size and comparisons between fields need the plaintext.";
 
 /** A refusal: `expression.unsupportedOnEncrypted`, nothing sent. */
 export function refuse(table: ResolvedTable, message: string, field?: string): EncryptionError {
@@ -46,17 +50,92 @@ export function refuseOperation(
 // ---- Conditions, filters, key conditions and WHERE clauses ----------------
 
 /**
- * A path compared in `clause` (`=`, `<`, BETWEEN, IN, begins_with, contains…):
- * passes when it touches no encrypted field; refused otherwise.
+ * A path compared in `clause` (`=`, `<`, BETWEEN, IN, begins_with, contains…)
+ * where no beacon can stand in: passes when it touches no encrypted field;
+ * refused otherwise, saying what beacons can do.
  */
 export function comparedPath(table: ResolvedTable, path: DocumentPath, clause: string): void {
-  const field = encryptedFieldOf(relate(path, table.fields));
-  if (field)
-    throw refuse(
-      table,
-      `${clause} compares ${pathText(path)}, which is or holds the encrypted field "${field.path}". ${BLIND_INDEX_HINT}`,
-      field.path,
+  const relation = relate(path, table.fields);
+  const field = encryptedFieldOf(relation);
+  if (!field) return;
+  if (relation.kind === "exact" && field.beacon)
+    throw new EncryptionError(
+      "beacon.unsupportedQuery",
+      `${clause} uses ${pathText(path)}, the encrypted field "${field.path}", in a way its beacon cannot answer. ${BEACON_HINT} Nothing was sent.`,
+      { table: table.name, field: field.path },
     );
+  throw refuse(
+    table,
+    `${clause} compares ${pathText(path)}, which is or holds the encrypted field "${field.path}". ${BLIND_INDEX_HINT}`,
+    field.path,
+  );
+}
+
+/** How a comparison uses a path, for {@link equalityPath}. */
+export interface EqualityUse {
+  /** The clause as messages name it: `KeyConditionExpression`, `The WHERE clause`… */
+  clause: string;
+  kind: "key" | "filter" | "condition";
+  /** Every other operand is a :value or ? parameter. */
+  againstValues: boolean;
+  /** Reached from the top of the clause through AND only, so that dropping items that fail it is sound. */
+  conjunct: boolean;
+  /** The request's IndexName (Query). */
+  indexName: string | undefined;
+  /** The request asks for Select: COUNT, whose Count could not be corrected. */
+  countOnly: boolean;
+}
+
+/**
+ * A path on one side of `=` or the subject of `IN`: undefined when it touches
+ * no encrypted field (pass), the field when the comparison is rewritten to its
+ * beacon, refused otherwise. A beacon shorter than 256 bits matches false
+ * positives, which are removed after decrypting, so it is allowed only where
+ * removing items is sound: a conjunct of a filter or key condition, not a
+ * ConditionExpression; 256 bits is exact equality (of normalised values).
+ */
+export function equalityPath(
+  table: ResolvedTable,
+  path: DocumentPath,
+  use: EqualityUse,
+): (ResolvedField & { beacon: NonNullable<ResolvedField["beacon"]> }) | undefined {
+  const relation = relate(path, table.fields);
+  if (relation.kind !== "exact" || !relation.field.beacon || !use.againstValues) {
+    comparedPath(table, path, use.clause);
+    return undefined;
+  }
+  const field = relation.field as ResolvedField & { beacon: NonNullable<ResolvedField["beacon"]> };
+  const beacon = field.beacon;
+  const at = { table: table.name, field: field.path };
+  if (use.kind === "key" && (beacon.index === undefined || use.indexName !== beacon.index))
+    throw new EncryptionError(
+      "beacon.indexRequired",
+      beacon.index === undefined
+        ? `${use.clause} compares the encrypted field "${field.path}": a key condition can use its beacon only on a global secondary index whose partition key is "${beacon.attribute}" (type S). Create that index and name it in the field's beacon.index, then query it with IndexName. Nothing was sent.`
+        : `${use.clause} compares the encrypted field "${field.path}": its beacon is the key of the index "${beacon.index}", so the Query needs IndexName "${beacon.index}". Nothing was sent.`,
+      at,
+    );
+  if (beacon.length === 256) return field;
+  if (use.kind === "condition")
+    throw new EncryptionError(
+      "beacon.conditionNotExact",
+      `${use.clause} compares the encrypted field "${field.path}", whose beacon keeps ${beacon.length} of 256 bits: another value can share it, so the condition could pass wrongly. Only a 256-bit beacon makes a condition exact. Nothing was sent.`,
+      at,
+    );
+  const why = !use.conjunct
+    ? `must be joined to the rest of ${use.clause} with AND only (not under OR or NOT): items that share its ${beacon.length}-bit beacon are removed after decrypting, which is sound only for such a term`
+    : use.countOnly
+      ? `cannot be counted with Select COUNT: items that share its ${beacon.length}-bit beacon are removed after decrypting, so DynamoDB's Count would include them`
+      : field.mode === "WriteOnly"
+        ? `cannot be answered by a WriteOnly client: items that share its ${beacon.length}-bit beacon are removed after decrypting, which this client may not do`
+        : undefined;
+  if (why)
+    throw new EncryptionError(
+      "beacon.unsupportedQuery",
+      `The comparison on the encrypted field "${field.path}" ${why}. Nothing was sent.`,
+      at,
+    );
+  return field;
 }
 
 /** `size(path)` in `clause`: allowed on a map or list that holds encrypted fields, refused on or inside an encrypted value. */

@@ -57,7 +57,7 @@ export function resolveBeacon(
   return Object.freeze({
     length,
     normalize: Object.freeze(NORMALIZATIONS.filter((n) => asked.includes(n))),
-    attribute: (attribute) ?? defaultBeaconAttribute(segments),
+    attribute: attribute ?? defaultBeaconAttribute(segments),
     index: index,
   });
 }

@@ -1,27 +1,63 @@
 import type { ResolvedTable } from "../config/resolved-config";
 import { isObject } from "../format/wire";
-import type { ConditionNode, OperandNode } from "../expressions/ast";
+import type { ConditionNode, OperandNode, ValueNode } from "../expressions/ast";
 import { resolvePath } from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
-import { comparedPath, legacyCondition, presencePath, sizedPath } from "../access/field-access";
+import {
+  comparedPath,
+  equalityPath,
+  legacyCondition,
+  presencePath,
+  sizedPath,
+} from "../access/field-access";
+import type { BeaconRewriter } from "../beacons/beacon-rewriter";
+
+const KINDS: Record<string, "key" | "filter" | "condition"> = {
+  KeyConditionExpression: "key",
+  FilterExpression: "filter",
+  ConditionExpression: "condition",
+};
 
 /**
  * Checks a condition, filter or key condition on a table with encrypted
  * fields; field-access.ts decides what each path may do. Allowed on encrypted
  * paths: `attribute_exists`, `attribute_not_exists` and `attribute_type`
  * (which sees the stored type, S), and `size` of a map or list that holds
- * encrypted fields. Comparisons, `BETWEEN`, `IN`, `begins_with`, `contains`
- * and `size` of an encrypted value are refused with
- * `expression.unsupportedOnEncrypted`.
+ * encrypted fields. `field = :v` and `field IN (:a, …)` on a field with a
+ * beacon are rewritten to the beacon (through `beacons`) where
+ * field-access.ts allows it. Other comparisons, `BETWEEN`, `begins_with`,
+ * `contains` and `size` of an encrypted value are refused.
  */
 export function checkConditionExpression(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   prop: string,
+  beacons?: BeaconRewriter,
 ): void {
   const expression = scope[prop];
   if (typeof expression !== "string") return;
   const names = scope.ExpressionAttributeNames;
+  const use = (againstValues: boolean, conjunct: boolean) => ({
+    clause: prop,
+    kind: KINDS[prop] ?? "condition",
+    againstValues,
+    conjunct,
+    indexName: typeof scope.IndexName === "string" ? scope.IndexName : undefined,
+    countOnly: scope.Select === "COUNT",
+  });
+  /** `path = :v` or `path IN (:a, …)`: rewritten to the beacon when the field has one, else checked as any comparison. */
+  const equality = (subject: OperandNode, others: OperandNode[], conjunct: boolean): boolean => {
+    if (subject.kind !== "path") return false;
+    const againstValues = others.every((o) => o.kind === "value");
+    const field = equalityPath(
+      table,
+      resolvePath(subject, names),
+      use(againstValues && beacons !== undefined, conjunct),
+    );
+    if (!field) return false;
+    beacons!.rewrite(prop, field, subject, others as ValueNode[]);
+    return true;
+  };
 
   const operand = (node: OperandNode): void => {
     if (node.kind === "path") comparedPath(table, resolvePath(node, names), prop);
@@ -32,16 +68,23 @@ export function checkConditionExpression(
     }
   };
 
-  const visit = (node: ConditionNode): void => {
+  const visit = (node: ConditionNode, conjunct: boolean): void => {
     switch (node.kind) {
       case "and":
+        visit(node.left, conjunct);
+        visit(node.right, conjunct);
+        return;
       case "or":
-        visit(node.left);
-        visit(node.right);
+        visit(node.left, false);
+        visit(node.right, false);
         return;
       case "not":
-        return visit(node.operand);
+        return visit(node.operand, false);
       case "compare":
+        if (node.operator === "=") {
+          if (equality(node.left, [node.right], conjunct)) return;
+          if (equality(node.right, [node.left], conjunct)) return;
+        }
         operand(node.left);
         operand(node.right);
         return;
@@ -49,6 +92,7 @@ export function checkConditionExpression(
         [node.subject, node.low, node.high].forEach(operand);
         return;
       case "in":
+        if (equality(node.subject, node.list, conjunct)) return;
         [node.subject, ...node.list].forEach(operand);
         return;
       case "function": {
@@ -64,7 +108,8 @@ export function checkConditionExpression(
       }
     }
   };
-  visit(parseConditionExpression(expression, prop));
+  visit(parseConditionExpression(expression, prop), true);
+  beacons?.finish(prop);
 }
 
 const PRESENCE_OPERATORS = new Set(["NULL", "NOT_NULL"]);

@@ -3,6 +3,9 @@ import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { itemKey, keyValueBytes } from "../format/binding";
 import { applyBeaconWrites, type BeaconWrite, planItemBeacons } from "../beacons/beacon-writes";
+import type { BeaconMatch } from "../beacons/beacon-match";
+import { BeaconRewriter } from "../beacons/beacon-rewriter";
+import { projectMatchedFields } from "../beacons/match-projection";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
@@ -29,6 +32,8 @@ export interface ScopeInstance {
   key: WireItem | undefined;
   /** Key attributes the plugin added to a projection; removed from returned items. */
   added?: string[];
+  /** Equalities rewritten to truncated beacons: returned items must match them once decrypted. */
+  beaconMatches?: BeaconMatch[];
 }
 
 /** What the response side needs to know about the request it answers. */
@@ -235,7 +240,11 @@ function applyScope(
   cipher: ItemCipher,
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
-  for (const prop of scope.expressions ?? []) checkConditionExpression(table, value, prop);
+  const rewriter =
+    table.beaconAttributes.size > 0 ? new BeaconRewriter(table, value, beaconWrites) : undefined;
+  for (const prop of scope.expressions ?? [])
+    checkConditionExpression(table, value, prop, rewriter);
+  if (rewriter && rewriter.matches.length > 0) instance.beaconMatches = rewriter.matches;
   if (scope.update) planUpdateExpression(table, value, targets, beaconWrites);
   if (scope.legacyUpdate) planAttributeUpdates(table, value, targets, beaconWrites);
   if (scope.projection) {
@@ -245,7 +254,9 @@ function applyScope(
         if (value[prop] !== undefined) original[prop] = structuredClone(value[prop]);
       plan.originalProjections.set(instance.tableName, original);
     }
+    const matched = projectMatchedFields(value, instance.beaconMatches);
     projectKeys(table, value, instance);
+    if (matched.length > 0) instance.added = [...(instance.added ?? []), ...matched];
   }
   if (scope.item) {
     const item = value[scope.item];
