@@ -109,7 +109,13 @@ export class BeaconRewriter {
     const { names, values } = this.copies();
     for (const n of this.displacedNames) if (!used.has(n)) delete names[n];
     for (const v of this.displacedValues) if (!used.has(v)) delete values[v];
-    this.scope.ExpressionAttributeNames = names;
-    this.scope.ExpressionAttributeValues = values;
+    // DynamoDB refuses empty maps as it refuses unused entries.
+    for (const [prop, map] of [
+      ["ExpressionAttributeNames", names],
+      ["ExpressionAttributeValues", values],
+    ] as const) {
+      if (Object.keys(map).length > 0) this.scope[prop] = map;
+      else delete this.scope[prop];
+    }
   }
 }

@@ -179,7 +179,9 @@ export function planUpdateExpression(
   // DynamoDB refuses unused values: drop originals whose every use now has its own encrypted copy.
   const used = new Set([...valueNames(rewritten), ...valueNames(scope.ConditionExpression)]);
   for (const name of replaced) if (!used.has(name)) delete values[name];
-  scope.ExpressionAttributeValues = values;
+  // DynamoDB refuses an empty map too (a REMOVE of a beaconed field adds names but no values).
+  if (Object.keys(values).length > 0) scope.ExpressionAttributeValues = values;
+  else delete scope.ExpressionAttributeValues;
 }
 
 /**
