@@ -369,3 +369,24 @@ export function refuseBeaconUpdate(
     { table: table.name, field },
   );
 }
+
+/**
+ * A PartiQL INSERT or UPDATE that writes these top-level attributes: a beacon
+ * attribute is refused, and so is an attribute that holds a beaconed field,
+ * because the plugin does not yet rewrite a statement's text to write the
+ * beacon with it (PutItem and UpdateItem do).
+ */
+export function statementWrites(table: ResolvedTable, roots: readonly string[]): void {
+  for (const root of roots) {
+    beaconAttributeWritten(table, [root]);
+    const field = table.fields.find(
+      (f) => f.beacon && f.segments[0]?.kind === "attr" && f.segments[0].name === root,
+    );
+    if (field)
+      throw new EncryptionError(
+        "beacon.unsupportedQuery",
+        `The PartiQL statement writes "${root}", which holds the field "${field.path}" with a beacon; PartiQL writes do not keep beacons in step yet, so write this field with PutItem or UpdateItem. Nothing was sent.`,
+        { table: table.name, field: field.path },
+      );
+  }
+}

@@ -19,6 +19,7 @@ import {
   removedPath,
   setPath,
   sizedPath,
+  statementWrites,
 } from "../access/field-access";
 import { mentionedTable } from "../operations/table-name";
 import type { Condition, Expr, PathExpr, Statement, ValueExpr } from "./ast";
@@ -245,6 +246,14 @@ class StatementPlanner {
   insert(value: Expr): void {
     if (value.kind !== "tuple" && value.kind !== "param")
       throw refuse(this.table, "INSERT needs a tuple {...} or a ? parameter.");
+    const param =
+      value.kind === "param" ? (this.params[value.index] as { M?: unknown }) : undefined;
+    statementWrites(
+      this.table,
+      value.kind === "tuple"
+        ? value.entries.map((e) => e.key)
+        : Object.keys(typeof param?.M === "object" && param.M !== null ? param.M : {}),
+    );
     for (const field of this.table.fields) this.encryptIn(value, field, field.segments, 0);
   }
 
@@ -252,6 +261,7 @@ class StatementPlanner {
     const table = this.table;
     for (const action of actions) {
       const path = action.path.steps;
+      if (typeof path[0] === "string") statementWrites(table, [path[0]]);
       if (action.kind === "remove") {
         removedPath(table, path, "REMOVE");
         continue;

@@ -1,3 +1,4 @@
+import { ExecuteStatementCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expectRefused } from "../support/refused";
 import { beaconSetup } from "../support/beacon-setup";
@@ -165,5 +166,39 @@ describe("beacon lookups", () => {
       fake,
       "beacon.conditionNotExact",
     );
+  });
+});
+
+describe("PartiQL on a table with beacons", () => {
+  it.each([
+    [`INSERT INTO Users VALUE {'pk': ?, 'sk': ?, 'email': ?}`, 3, "beacon.unsupportedQuery"],
+    [`INSERT INTO Users VALUE {'pk': ?, 'sk': ?, 'email__beacon': ?}`, 3, "beacon.attributeWrite"],
+    [`UPDATE Users SET email = ? WHERE pk = ? AND sk = ?`, 3, "beacon.unsupportedQuery"],
+    [`UPDATE Users REMOVE profile WHERE pk = ? AND sk = ?`, 2, "beacon.unsupportedQuery"],
+    [`UPDATE Users SET email__beacon = ? WHERE pk = ? AND sk = ?`, 3, "beacon.attributeWrite"],
+    [`SELECT * FROM Users WHERE email = ?`, 1, "beacon.unsupportedQuery"],
+  ])("refuses %s, sending nothing", async (Statement, n, code) => {
+    const { fake, client } = await beaconSetup();
+    await expectRefused(
+      client.send(
+        new ExecuteStatementCommand({
+          Statement,
+          Parameters: Array.from({ length: n }, () => ({ S: "x" })),
+        }),
+      ),
+      fake,
+      code,
+    );
+  });
+
+  it("lets statements that do not write beaconed fields through", async () => {
+    const { fake, client } = await beaconSetup();
+    await client.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO Users VALUE {'pk': ?, 'sk': ?, 'ssn': ?}`,
+        Parameters: [{ S: "a" }, { S: "b" }, { S: "123" }],
+      }),
+    );
+    expect(fake.last().body.Parameters[2].S).toMatch(/^ENC:/);
   });
 });

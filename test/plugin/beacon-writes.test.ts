@@ -1,12 +1,13 @@
 import {
   BatchWriteCommand,
   PutCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { expectRefused } from "../support/refused";
-import { beaconSetup } from "../support/beacon-setup";
+import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 
 const ITEM = {
   pk: "u#1",
@@ -190,5 +191,43 @@ describe("beacons on writes", () => {
     expect(updates.email__beacon.Action).toBe("PUT");
     expect(updates.email__beacon.Value.S).toMatch(HEX16);
     expect(updates.profile_phone__beacon).toEqual({ Action: "DELETE" });
+  });
+});
+
+describe("beacons and modes", () => {
+  async function withMode(mode: "WriteOnly" | "ReadOnly") {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email!.mode = mode;
+    return beaconSetup(config);
+  }
+
+  it("a WriteOnly client writes the beacon with the field", async () => {
+    const { fake, doc } = await withMode("WriteOnly");
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    expect(fake.last().body.Item.email__beacon.S).toMatch(HEX16);
+  });
+
+  it("a ReadOnly client never writes a beacon: its write of the field is refused", async () => {
+    const { fake, doc } = await withMode("ReadOnly");
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: ITEM })),
+      fake,
+      "mode.readOnlyWrite",
+    );
+  });
+
+  it("a WriteOnly client cannot look up by a truncated beacon, since it cannot remove false positives", async () => {
+    const { fake, doc } = await withMode("WriteOnly");
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          FilterExpression: "email = :e",
+          ExpressionAttributeValues: { ":e": "a" },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
   });
 });
