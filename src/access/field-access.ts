@@ -115,6 +115,12 @@ export function equalityPath(
         : `${use.clause} compares the encrypted field "${field.path}": its beacon is the key of the index "${beacon.index}", so the Query needs IndexName "${beacon.index}". Nothing was sent.`,
       at,
     );
+  if (use.kind === "condition" && beacon.length === 256 && beacon.normalize.length > 0)
+    throw new EncryptionError(
+      "beacon.conditionNotExact",
+      `${use.clause} compares the encrypted field "${field.path}", whose beacon is normalised (${beacon.normalize.join(", ")}): equal beacons mean equal after normalising, so the condition would pass for values that differ. Nothing was sent.`,
+      at,
+    );
   if (beacon.length === 256) return field;
   if (use.kind === "condition")
     throw new EncryptionError(
@@ -357,6 +363,15 @@ export function beaconAttributeWritten(table: ResolvedTable, path: DocumentPath)
   if (field) throw refuseBeaconWrite(table, root as string, field.path);
 }
 
+/** A WriteOnly client putting back a stored value of a beaconed field: it cannot compute the value's beacon. */
+export function refuseBeaconWriteBack(table: ResolvedTable, field: string): EncryptionError {
+  return new EncryptionError(
+    "beacon.unsupportedQuery",
+    `A WriteOnly client puts back the stored value of "${field}", which has a beacon: it cannot read the value, so it cannot compute the beacon, and one passed along cannot be checked. Leave the field out and use UpdateItem for the other attributes. Nothing was sent.`,
+    { table: table.name, field },
+  );
+}
+
 /** An update form that would leave a beacon out of step with its field. */
 export function refuseBeaconUpdate(
   table: ResolvedTable,
@@ -365,7 +380,7 @@ export function refuseBeaconUpdate(
 ): EncryptionError {
   return new EncryptionError(
     "beacon.unsupportedQuery",
-    `SET ${pathText(path)}: the field "${field}" has a beacon, which the plugin keeps in step only when the field (or what holds it) is set to a :value, or the field itself to if_not_exists(${field}, :value). Nothing was sent.`,
+    `SET ${pathText(path)}: the field "${field}" has a beacon, which the plugin keeps in step only when the field (or what holds it) is set to a :value. if_not_exists cannot work: the field and its beacon would be tested separately (an item written before the beacon existed would get a beacon of the new value). Use SET with ConditionExpression attribute_not_exists instead. Nothing was sent.`,
     { table: table.name, field },
   );
 }

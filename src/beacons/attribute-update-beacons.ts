@@ -3,7 +3,7 @@ import { forEachSlot } from "../engine/field-locator";
 import { isObject, type WireItem } from "../format/wire";
 import { relate } from "../expressions/field-relation";
 import { beaconSource, hasBeacon } from "./beacon-keyring";
-import { type BeaconWrite, isNoValue } from "./beacon-writes";
+import { type BeaconWrite, isNoValue, type WrittenBack } from "./beacon-writes";
 
 /**
  * Legacy `AttributeUpdates` on attribute `name` (already checked by
@@ -16,6 +16,7 @@ export function beaconAttributeUpdates(
   update: Record<string, unknown>,
   updates: Record<string, unknown>,
   writes: BeaconWrite[],
+  writtenBack: WrittenBack,
 ): void {
   const relation = relate([name], table.fields);
   const below =
@@ -25,7 +26,7 @@ export function beaconAttributeUpdates(
         ? relation.below
         : [];
   for (const { field, remaining } of below) {
-    if (!hasBeacon(field) || field.mode === "ReadOnly") continue;
+    if (!hasBeacon(field)) continue;
     const attribute = field.beacon.attribute;
     let found: unknown;
     if ((update.Action ?? "PUT") === "PUT" && isObject(update))
@@ -38,6 +39,9 @@ export function beaconAttributeUpdates(
       updates[attribute] = { Action: "DELETE" };
       continue;
     }
+    // A ReadOnly field is never written (the cipher refuses it); a value a WriteOnly client writes back keeps its beacon.
+    if (field.mode === "ReadOnly" || (field.mode === "WriteOnly" && writtenBack(field, found)))
+      continue;
     beaconSource(table, field, found);
     const entry: Record<string, unknown> = { Action: "PUT", Value: { S: "" } };
     updates[attribute] = entry;

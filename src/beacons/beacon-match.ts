@@ -1,7 +1,7 @@
 import type { BeaconField } from "./beacon-keyring";
 
 /**
- * One rewritten equality whose beacon is shorter than 256 bits: a returned
+ * One rewritten equality that returned items are checked against: a returned
  * item matches only if its decrypted field, normalised, is one of the
  * searched values (`accepted`, as beacon inputs in hex).
  */

@@ -29,8 +29,9 @@ function unique(taken: Record<string, unknown>, base: string): string {
  * (on the plugin's copy): `email = :e` becomes `#dfe_b = :dfe_b`, naming the
  * beacon attribute and holding the beacon of `:e`. Placeholders the rewrite
  * leaves unused are dropped (DynamoDB refuses unused ones), so the searched
- * plaintext is not sent. Equalities on beacons shorter than 256 bits are
- * kept as {@link BeaconMatch}es for removing false positives.
+ * plaintext is not sent. Equalities whose items may be dropped (`verify`) are
+ * kept as {@link BeaconMatch}es, to remove false positives (and items with a
+ * stale beacon) after decrypting.
  */
 export class BeaconRewriter {
   readonly matches: BeaconMatch[] = [];
@@ -46,18 +47,23 @@ export class BeaconRewriter {
     private readonly writes: BeaconWrite[],
   ) {}
 
+  /** The scope's own maps (the plugin's parsed copy of the request), so later planners see and keep what this adds. */
   private copies() {
-    this.names ??= isObject(this.scope.ExpressionAttributeNames)
-      ? { ...this.scope.ExpressionAttributeNames }
-      : {};
-    this.values ??= isObject(this.scope.ExpressionAttributeValues)
-      ? { ...this.scope.ExpressionAttributeValues }
-      : {};
+    if (!isObject(this.scope.ExpressionAttributeNames)) this.scope.ExpressionAttributeNames = {};
+    if (!isObject(this.scope.ExpressionAttributeValues)) this.scope.ExpressionAttributeValues = {};
+    this.names = this.scope.ExpressionAttributeNames as Record<string, unknown>;
+    this.values = this.scope.ExpressionAttributeValues as Record<string, unknown>;
     return { names: this.names, values: this.values };
   }
 
   /** Rewrites `path = :v` / `path IN (:a, …)` in `scope[prop]` (parsed from `expression`) to the field's beacon. */
-  rewrite(prop: string, field: BeaconField, path: PathNode, searched: readonly ValueNode[]): void {
+  rewrite(
+    prop: string,
+    field: BeaconField,
+    path: PathNode,
+    searched: readonly ValueNode[],
+    verify: boolean,
+  ): void {
     const { names, values } = this.copies();
     const span = pathSpan(path);
     if (!span) throw new Error("BeaconRewriter: a path without a span");
@@ -87,7 +93,7 @@ export class BeaconRewriter {
       edits.push({ start: node.start, end: node.end, text: placeholder });
       this.displacedValues.add(node.name);
     }
-    if (field.beacon.length < 256) this.matches.push({ field, accepted });
+    if (verify) this.matches.push({ field, accepted });
   }
 
   /** Applies the rewrites of `scope[prop]` and drops the placeholders no expression of the scope uses any more. */

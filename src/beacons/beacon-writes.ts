@@ -1,7 +1,7 @@
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import { forEachSlot } from "../engine/field-locator";
 import type { WireItem } from "../format/wire";
-import { refuseBeaconWrite } from "../access/field-access";
+import { refuseBeaconWriteBack } from "../access/field-access";
 import { type BeaconField, beaconKeyring, beaconSource, hasBeacon } from "./beacon-keyring";
 
 /**
@@ -40,26 +40,30 @@ export function fieldValue(item: WireItem, field: BeaconField): unknown {
   return found;
 }
 
+/** Whether a WriteOnly client writes back, unchanged, a stored value its own read returned for this item and field. */
+export type WrittenBack = (field: BeaconField, value: unknown) => boolean;
+
 /**
- * A whole item being written (Put, a batch or transaction Put, a PartiQL
- * INSERT): refuses a beacon attribute the caller wrote, and plans each
- * beaconed field's beacon into the item. `writtenBack` tells a stored value a
- * WriteOnly client read and writes back unchanged: its beacon, read with it,
- * goes back unchanged too.
+ * A whole item being written (Put, a batch or transaction Put, the item
+ * API): each beacon attribute is set from the item's own field, whatever the
+ * caller's item held there (an item read with its beacons can be put back),
+ * and removed when the field is absent. A WriteOnly client writing back a
+ * stored value it cannot read is refused for a beaconed field: it cannot
+ * compute that value's beacon, and one it passes along cannot be checked.
  */
 export function planItemBeacons(
   table: ResolvedTable,
   item: WireItem,
   writes: BeaconWrite[],
-  writtenBack: (field: BeaconField, value: unknown) => boolean,
+  writtenBack: WrittenBack,
 ): void {
   if (table.beaconAttributes.size === 0) return;
   for (const [attribute, field] of table.beaconAttributes) {
     if (!hasBeacon(field)) continue;
     const value = fieldValue(item, field);
-    if (field.mode === "WriteOnly" && !isNoValue(value) && writtenBack(field, value)) continue;
-    if (Object.prototype.hasOwnProperty.call(item, attribute))
-      throw refuseBeaconWrite(table, attribute, field.path);
+    if (field.mode === "WriteOnly" && !isNoValue(value) && writtenBack(field, value))
+      throw refuseBeaconWriteBack(table, field.path);
+    delete (item as Record<string, unknown>)[attribute];
     // ReadOnly fields are never written (the cipher refuses them), so they never get a beacon.
     if (field.mode === "ReadOnly" || isNoValue(value)) continue;
     beaconSource(table, field, value);

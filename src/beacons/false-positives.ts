@@ -1,5 +1,4 @@
 import type { ResolvedTable } from "../config/resolved-config";
-import { EncryptionError } from "../errors/encryption-error";
 import { forEachSlot } from "../engine/field-locator";
 import type { WireItem } from "../format/wire";
 import { beaconInput } from "./beacon-derivation";
@@ -15,13 +14,10 @@ function matchesAll(
   return matches.every(({ field, accepted }) => {
     let value: unknown;
     forEachSlot(item, field.segments, (slot) => (value = slot.value));
-    // Precondition: the field came back, or the item cannot be told from a false positive.
-    if (value === undefined)
-      throw new EncryptionError(
-        "beacon.unsupportedQuery",
-        `An item matched the beacon of "${field.path}" but came back without the field, so a false positive cannot be told apart: query an index that projects the field (ALL, or INCLUDE it). Nothing was returned.`,
-        { table: table.name, field: field.path },
-      );
+    // An item without the field (a stale beacon, or an index that does not project the field: see
+    // docs/searchable-encryption.md) does not hold the searched value.
+    if (value === undefined || (typeof value === "object" && value !== null && "NULL" in value))
+      return false;
     return accepted.has(
       beaconInput(beaconSource(table, field, value), field.beacon).toString("hex"),
     );

@@ -23,11 +23,25 @@ export function projectMatchedFields(
     );
   const expression = scope.ProjectionExpression;
   if (typeof expression !== "string") return [];
-  const projected = new Set(
-    parseProjectionExpression(expression).map(
-      (p) => resolvePath(p, scope.ExpressionAttributeNames)[0],
-    ),
+  const paths = parseProjectionExpression(expression).map((p) =>
+    resolvePath(p, scope.ExpressionAttributeNames),
   );
+  const projected = new Set(paths.filter((p) => p.length === 1).map((p) => p[0]));
+  for (const { field } of matches) {
+    const root = (field.segments[0] as { name: string }).name;
+    const covers = (p: (string | number)[]) =>
+      p.every((step, i) => {
+        const s = field.segments[i];
+        return s?.kind === "attr" && s.name === step;
+      });
+    // Precondition: a projection that names part of the field's root map returns the field only if it names the field or a map above it.
+    if (!projected.has(root) && paths.some((p) => p[0] === root) && !paths.some(covers))
+      throw new EncryptionError(
+        "beacon.unsupportedQuery",
+        `The ProjectionExpression names part of "${root}" but not "${field.path}", which the lookup compares: add "${field.path}" (or "${root}") so that false positives can be removed. Nothing was sent.`,
+        { field: field.path },
+      );
+  }
   const names: Record<string, unknown> = isObject(scope.ExpressionAttributeNames)
     ? { ...scope.ExpressionAttributeNames }
     : {};

@@ -6,7 +6,7 @@ import type { DocumentPath } from "../expressions/field-relation";
 import { clauseEnd } from "../expressions/parser";
 import { type Below, refuseBeaconUpdate } from "../access/field-access";
 import { beaconSource, hasBeacon } from "./beacon-keyring";
-import { type BeaconWrite, isNoValue } from "./beacon-writes";
+import { type BeaconWrite, isNoValue, type WrittenBack } from "./beacon-writes";
 
 /** A text edit of an expression: replace `[start, end)` with `text`. */
 export interface TextEdit {
@@ -38,6 +38,7 @@ export class UpdateBeacons {
     private readonly names: Record<string, unknown>,
     private readonly values: Record<string, unknown>,
     private readonly writes: BeaconWrite[],
+    private readonly writtenBack: WrittenBack,
   ) {}
 
   private name(attribute: string): string {
@@ -60,7 +61,14 @@ export class UpdateBeacons {
     return placeholder;
   }
 
-  /** `SET path = operand`, `below` the encrypted fields at or under the path; `valueOf` reads a `:value`. */
+  /**
+   * `SET path = operand`, `below` the encrypted fields at or under the path;
+   * `valueOf` reads a `:value`. Only a `:value` keeps a beacon in step:
+   * `if_not_exists` is refused, since the field and its beacon would be tested
+   * separately. A ReadOnly field gets no beacon, but loses it with the field.
+   * A WriteOnly client writing back the stored value it read leaves the
+   * beacon as it is, since the value does not change.
+   */
   set(
     path: DocumentPath,
     below: Below,
@@ -68,36 +76,19 @@ export class UpdateBeacons {
     valueOf: (name: string) => unknown,
   ): void {
     for (const { field, remaining } of below) {
-      if (!hasBeacon(field) || field.mode === "ReadOnly") continue;
+      if (!hasBeacon(field)) continue;
+      if (operand.kind !== "value") throw refuseBeaconUpdate(this.table, path, field.path);
       const attribute = field.beacon.attribute;
-      if (operand.kind === "value") {
-        let found: unknown;
-        forEachSlot(
-          { v: valueOf(operand.name) } as WireItem,
-          [{ kind: "attr", name: "v" }, ...remaining],
-          (slot) => (found = slot.value),
-        );
-        if (isNoValue(found)) this.removes.push(this.name(attribute));
-        else this.sets.push(`${this.name(attribute)} = ${this.value(field, found)}`);
-        continue;
-      }
-      const [first, second] = operand.kind === "call" ? operand.args : [];
-      const given = first?.kind === "value" ? first : second?.kind === "value" ? second : undefined;
-      if (
-        remaining.length === 0 &&
-        operand.kind === "call" &&
-        operand.name === "if_not_exists" &&
-        given &&
-        (first?.kind === "path" || second?.kind === "path")
-      ) {
-        const plaintext = valueOf(given.name);
-        // if_not_exists(field, NULL) leaves the field absent or NULL: no beacon either way.
-        if (isNoValue(plaintext)) continue;
-        const name = this.name(attribute);
-        this.sets.push(`${name} = if_not_exists(${name}, ${this.value(field, plaintext)})`);
-        continue;
-      }
-      throw refuseBeaconUpdate(this.table, path, field.path);
+      let found: unknown;
+      forEachSlot(
+        { v: valueOf(operand.name) } as WireItem,
+        [{ kind: "attr", name: "v" }, ...remaining],
+        (slot) => (found = slot.value),
+      );
+      if (isNoValue(found)) this.removes.push(this.name(attribute));
+      else if (field.mode === "WriteOnly" && this.writtenBack(field, found)) continue;
+      else if (field.mode !== "ReadOnly")
+        this.sets.push(`${this.name(attribute)} = ${this.value(field, found)}`);
     }
   }
 

@@ -55,7 +55,14 @@ export function checkConditionExpression(
       use(againstValues && beacons !== undefined, conjunct),
     );
     if (!field) return false;
-    beacons!.rewrite(prop, field, subject, others as ValueNode[]);
+    // Items are checked after decrypting wherever dropping one is sound, at every length: a stale or
+    // forged beacon then never returns an item whose value differs.
+    const verify =
+      conjunct &&
+      KINDS[prop] !== "condition" &&
+      field.mode !== "WriteOnly" &&
+      scope.Select !== "COUNT";
+    beacons!.rewrite(prop, field, subject, others as ValueNode[], verify);
     return true;
   };
 

@@ -245,8 +245,11 @@ function applyScope(
   for (const prop of scope.expressions ?? [])
     checkConditionExpression(table, value, prop, rewriter);
   if (rewriter && rewriter.matches.length > 0) instance.beaconMatches = rewriter.matches;
-  if (scope.update) planUpdateExpression(table, value, targets, beaconWrites);
-  if (scope.legacyUpdate) planAttributeUpdates(table, value, targets, beaconWrites);
+  const keyed = isObject(value.Key) ? value.Key : {};
+  if (scope.update)
+    planUpdateExpression(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
+  if (scope.legacyUpdate)
+    planAttributeUpdates(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
   if (scope.projection) {
     if (scope.table === "mapKey") {
       const original: Record<string, unknown> = {};

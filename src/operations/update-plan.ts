@@ -7,7 +7,7 @@ import type { OperandNode, ValueNode } from "../expressions/ast";
 import { type DocumentPath, pathText, resolvePath } from "../expressions/field-relation";
 import { tokenize } from "../expressions/lexer";
 import { parseUpdateExpression } from "../expressions/parser";
-import type { BeaconWrite } from "../beacons/beacon-writes";
+import type { BeaconWrite, WrittenBack } from "../beacons/beacon-writes";
 import { type TextEdit, UpdateBeacons } from "../beacons/update-beacons";
 import { beaconAttributeUpdates } from "../beacons/attribute-update-beacons";
 import {
@@ -93,19 +93,22 @@ export function planUpdateExpression(
   scope: Record<string, unknown>,
   targets: ValueTarget[],
   beaconWrites: BeaconWrite[],
+  writtenBack: WrittenBack = () => false,
 ): void {
   const expression = scope.UpdateExpression;
   if (typeof expression !== "string") return;
   const ast = parseUpdateExpression(expression);
   const names = scope.ExpressionAttributeNames;
+  // The plugin's own parsed copy of the request: work on its values object itself, so that a beacon a
+  // condition rewrite placed in it (BeaconRewriter) is the one sent.
   const values: Record<string, unknown> = isObject(scope.ExpressionAttributeValues)
-    ? { ...scope.ExpressionAttributeValues }
+    ? scope.ExpressionAttributeValues
     : {};
   const rewrites: TextEdit[] = [];
   const replaced = new Set<string>();
   const keyOf = requestKey(table, scope);
-  const namesCopy: Record<string, unknown> = isObject(names) ? { ...names } : {};
-  const beacons = new UpdateBeacons(table, namesCopy, values, beaconWrites);
+  const namesCopy: Record<string, unknown> = isObject(names) ? names : {};
+  const beacons = new UpdateBeacons(table, namesCopy, values, beaconWrites, writtenBack);
 
   // Every path an operand reads, through function calls and arithmetic.
   const readsEncrypted = (operand: OperandNode, action: string): void => {
@@ -193,6 +196,7 @@ export function planAttributeUpdates(
   scope: Record<string, unknown>,
   targets: ValueTarget[],
   beaconWrites: BeaconWrite[],
+  writtenBack: WrittenBack = () => false,
 ): void {
   if (!isObject(scope.AttributeUpdates)) return;
   const updates: Record<string, unknown> = { ...scope.AttributeUpdates };
@@ -207,7 +211,7 @@ export function planAttributeUpdates(
       update.Action === "DELETE" && update.Value !== undefined,
     );
     if (!below) continue;
-    beaconAttributeUpdates(table, name, update, updates, beaconWrites);
+    beaconAttributeUpdates(table, name, update, updates, beaconWrites, writtenBack);
     if (below.length === 0 || update.Value === undefined) continue;
     targetsIn(table, update, "Value", below, keyOf, targets);
   }

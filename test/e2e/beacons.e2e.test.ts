@@ -208,7 +208,8 @@ describe("beacons on DynamoDB Local", () => {
       new UpdateCommand({
         TableName: table,
         Key: key,
-        UpdateExpression: "SET email = if_not_exists(email, :e)",
+        UpdateExpression: "SET email = :e",
+        ConditionExpression: "attribute_not_exists(email)",
         ExpressionAttributeValues: { ":e": "three@x" },
       }),
     );
@@ -267,6 +268,16 @@ describe("beacons on DynamoDB Local", () => {
       );
     await update("555");
     await expect(update("556")).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    // The condition's beacon survives an encrypted SET in the same update.
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET email = :e",
+        ConditionExpression: "profile.phone = :p",
+        ExpressionAttributeValues: { ":e": "cond@x", ":p": "555" },
+      }),
+    );
   });
 
   it("items written before the beacon was configured are found after computeBeacons backfills them", async () => {

@@ -1,7 +1,7 @@
-import { ExecuteStatementCommand } from "@aws-sdk/client-dynamodb";
+import { ExecuteStatementCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expectRefused } from "../support/refused";
-import { beaconSetup } from "../support/beacon-setup";
+import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 
 const PEOPLE = [
   { pk: "u#1", sk: "p", email: "ada@example.com", profile: { phone: "1" } },
@@ -161,6 +161,78 @@ describe("beacon lookups", () => {
           Item: PEOPLE[0],
           ConditionExpression: "email = :e",
           ExpressionAttributeValues: { ":e": "x" },
+        }),
+      ),
+      fake,
+      "beacon.conditionNotExact",
+    );
+  });
+});
+
+describe("lookups that meet stale beacons, projections and normalisation", () => {
+  it("at 256 bits too, an item whose decrypted value differs (a stale beacon) is not returned (F14)", async () => {
+    const { fake, doc } = await withPeople();
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "profile.phone = :p",
+        ExpressionAttributeValues: { ":p": "2" },
+      }),
+    );
+    expect(fake.last().body.FilterExpression).toBe("#dfe_b = :dfe_b");
+    expect(out.Items!.map((i) => i.pk)).toEqual(["u#2"]);
+    expect(out.Count).toBe(1);
+  });
+
+  it("an item with the beacon but without the field is left out, not a failure of the whole page (F7)", async () => {
+    const { fake, doc } = await withPeople();
+    const beacon = fake.stored("Users", { pk: { S: "u#1" }, sk: { S: "p" } })!.email__beacon;
+    await fake.client().send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: "u#9" }, sk: { S: "p" }, email__beacon: beacon! },
+      }),
+    );
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "email = :e",
+        ExpressionAttributeValues: { ":e": "ada@example.com" },
+      }),
+    );
+    expect(out.Items!.map((i) => i.pk).sort()).toEqual(["u#1", "u#3"]);
+  });
+
+  it("refuses a projection of a sibling of the compared nested field under the same map (F8)", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields["profile.phone"] = { beacon: { length: 16 } };
+    const { fake, doc } = await beaconSetup(config);
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          FilterExpression: "profile.phone = :p",
+          ProjectionExpression: "pk, sk, profile.city",
+          ExpressionAttributeValues: { ":p": "1" },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("refuses a condition on a 256-bit beacon that is normalised, since it would ignore case (F11)", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = { beacon: { length: 256, normalize: "lowercase" } };
+    const { fake, doc } = await beaconSetup(config);
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression: "SET nick = :n",
+          ConditionExpression: "email = :e",
+          ExpressionAttributeValues: { ":n": "x", ":e": "a@b" },
         }),
       ),
       fake,

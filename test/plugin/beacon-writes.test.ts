@@ -1,11 +1,12 @@
 import {
   BatchWriteCommand,
+  GetCommand,
   PutCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ExecuteStatementCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 
@@ -51,13 +52,20 @@ describe("beacons on writes", () => {
     expect(fake.last().body.Item.profile_phone__beacon).toBeUndefined();
   });
 
-  it("refuses a Put that writes a beacon attribute itself, sending nothing", async () => {
+  it("a Put of an item read back with its beacons overwrites them from the item's own fields", async () => {
     const { fake, doc } = await beaconSetup();
-    await expectRefused(
-      doc.send(new PutCommand({ TableName: "Users", Item: { ...ITEM, email__beacon: "0000" } })),
-      fake,
-      "beacon.attributeWrite",
-    );
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const real = fake.last().body.Item.email__beacon.S;
+    const got = (
+      await doc.send(new GetCommand({ TableName: "Users", Key: { pk: "u#1", sk: "profile" } }))
+    ).Item!;
+    expect(got.email__beacon).toBe(real);
+    const rest: Record<string, unknown> = { ...got, email__beacon: "ffff", nick: "x" };
+    delete rest.profile;
+    await doc.send(new PutCommand({ TableName: "Users", Item: rest }));
+    const sent = fake.last("PutItem").body.Item;
+    expect(sent.email__beacon.S).toBe(real);
+    expect(sent.profile_phone__beacon).toBeUndefined();
   });
 
   it("refuses a field value whose type beacons do not cover", async () => {
@@ -113,26 +121,12 @@ describe("beacons on writes", () => {
     expect(fake.last().body.UpdateExpression).toBe("SET profile = :dfe_v0 REMOVE #dfe_b");
   });
 
-  it("SET field = if_not_exists(field, :v) keeps the beacon with if_not_exists on the beacon", async () => {
-    const { fake, client } = await beaconSetup();
-    await client.send(
-      new UpdateItemCommand({
-        TableName: "Users",
-        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
-        UpdateExpression: "SET email = if_not_exists(email, :e)",
-        ExpressionAttributeValues: { ":e": { S: "x@y" } },
-      }),
-    );
-    expect(fake.last().body.UpdateExpression).toBe(
-      "SET #dfe_b = if_not_exists(#dfe_b, :dfe_b), email = if_not_exists(email, :dfe_v0)",
-    );
-  });
-
   it.each([
     ["SET email__beacon = :e", "beacon.attributeWrite"],
     ["REMOVE email__beacon", "beacon.attributeWrite"],
     ["ADD email__beacon :e", "beacon.attributeWrite"],
     ["SET profile = if_not_exists(profile, :e)", "beacon.unsupportedQuery"],
+    ["SET email = if_not_exists(email, :e)", "beacon.unsupportedQuery"],
   ])("refuses %s, sending nothing", async (UpdateExpression, code) => {
     const { fake, doc } = await beaconSetup();
     await expectRefused(
@@ -154,7 +148,9 @@ describe("beacons on writes", () => {
     await doc.send(
       new BatchWriteCommand({ RequestItems: { Users: [{ PutRequest: { Item: ITEM } }] } }),
     );
-    expect(fake.last().body.RequestItems.Users[0].PutRequest.Item.email__beacon.S).toMatch(HEX16);
+    const real = fake.last().body.RequestItems.Users[0].PutRequest.Item.email__beacon.S;
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    expect(fake.last().body.Item.email__beacon.S).toBe(real);
     await doc.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -171,8 +167,12 @@ describe("beacons on writes", () => {
       }),
     );
     const [put, update] = fake.last().body.TransactItems;
-    expect(put.Put.Item.email__beacon.S).toMatch(HEX16);
+    expect(put.Put.Item.email__beacon.S).toBe(real);
     expect(update.Update.UpdateExpression).toBe("SET #dfe_b = :dfe_b, email = :dfe_v0");
+    await doc.send(new PutCommand({ TableName: "Users", Item: { ...ITEM, email: "c@d" } }));
+    expect(update.Update.ExpressionAttributeValues[":dfe_b"].S).toBe(
+      fake.last().body.Item.email__beacon.S,
+    );
   });
 
   it("legacy AttributeUpdates PUT and DELETE put and delete the beacon", async () => {
@@ -228,6 +228,92 @@ describe("beacons and modes", () => {
       ),
       fake,
       "beacon.unsupportedQuery",
+    );
+  });
+});
+
+describe("beacons kept in step in the corners the review found", () => {
+  it("a 256-bit condition and an encrypted SET in one update send the condition's real beacon (F5)", async () => {
+    const { fake, doc } = await beaconSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const phone = fake.last().body.Item.profile_phone__beacon.S;
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "profile" },
+        UpdateExpression: "SET email = :n",
+        ConditionExpression: "profile.phone = :p",
+        ExpressionAttributeValues: { ":n": "new@example.com", ":p": "555-0100" },
+      }),
+    );
+    const wire = fake.last("UpdateItem").body;
+    expect(wire.ConditionExpression).toBe("#dfe_b = :dfe_b");
+    expect(wire.ExpressionAttributeValues[":dfe_b"].S).toBe(phone);
+    for (const [name, value] of Object.entries(wire.ExpressionAttributeValues))
+      if (name.startsWith(":dfe_b")) expect((value as { S: string }).S).not.toBe("");
+  });
+
+  it("a WriteOnly client updating with the stored value it read leaves the beacon alone (F4), and its Put of it is refused (F3)", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email!.mode = "WriteOnly";
+    const { fake, doc } = await beaconSetup(config);
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const got = (
+      await doc.send(new GetCommand({ TableName: "Users", Key: { pk: "u#1", sk: "profile" } }))
+    ).Item!;
+    expect(got.email).toMatch(/^ENC:/);
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "profile" },
+        UpdateExpression: "SET email = :e, nick = :n",
+        ExpressionAttributeValues: { ":e": got.email, ":n": "x" },
+      }),
+    );
+    const wire = fake.last("UpdateItem").body;
+    expect(wire.UpdateExpression).not.toContain("#dfe_b");
+    fake.requests.length = 0;
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { ...got, nick: "x" } })),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a ReadOnly field loses its beacon with it when its parent map is replaced without it (F17)", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields["profile.phone"]!.mode = "ReadOnly";
+    const { fake, doc, client } = await beaconSetup(config);
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "p" },
+        UpdateExpression: "SET profile = :p",
+        ExpressionAttributeValues: { ":p": { city: "x" } },
+      }),
+    );
+    expect(fake.last().body.UpdateExpression).toBe("SET profile = :dfe_v0 REMOVE #dfe_b");
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        AttributeUpdates: { profile: { Action: "PUT", Value: { M: { city: { S: "x" } } } } },
+      }),
+    );
+    expect(fake.last().body.AttributeUpdates.profile_phone__beacon).toEqual({ Action: "DELETE" });
+  });
+
+  it("a PartiQL INSERT whose ? map parameter holds a beacon attribute is refused (F2)", async () => {
+    const { fake, client } = await beaconSetup();
+    await expectRefused(
+      client.send(
+        new ExecuteStatementCommand({
+          Statement: "INSERT INTO Users VALUE ?",
+          Parameters: [{ M: { pk: { S: "a" }, sk: { S: "b" }, email__beacon: { S: "0000" } } }],
+        }),
+      ),
+      fake,
+      "beacon.attributeWrite",
     );
   });
 });
