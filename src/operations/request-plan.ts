@@ -1,7 +1,8 @@
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
-import { itemKey, keyValueBytes } from "../format/binding";
+import { keyValueBytes } from "../format/binding";
+import { writtenBackBy } from "../beacons/job-beacons";
 import { applyBeaconWrites, type BeaconWrite, planItemBeacons } from "../beacons/beacon-writes";
 import type { BeaconMatch } from "../beacons/beacon-match";
 import { BeaconRewriter } from "../beacons/beacon-rewriter";
@@ -275,18 +276,4 @@ function applyScope(
     planItemBeacons(table, item as WireItem, beaconWrites, writtenBackBy(cipher, table, item));
     jobs.push({ table, item: item as WireItem });
   }
-}
-
-/** Whether a WriteOnly client writes back, unchanged, a stored value its own read returned for this item and field. */
-function writtenBackBy(cipher: ItemCipher, table: ResolvedTable, item: Record<string, unknown>) {
-  return (field: ResolvedTable["fields"][number], value: unknown): boolean => {
-    const text = (value as { S?: unknown }).S;
-    if (typeof text !== "string") return false;
-    try {
-      const key = itemKey(table, item as WireItem, undefined, { table: table.name });
-      return cipher.handedOut.has(table.logicalName, field.path, key, text);
-    } catch {
-      return false;
-    }
-  };
 }

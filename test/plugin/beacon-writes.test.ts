@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { ExecuteStatementCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createItemEncryptor } from "../../src";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 
@@ -315,5 +316,18 @@ describe("beacons kept in step in the corners the review found", () => {
       fake,
       "beacon.attributeWrite",
     );
+  });
+});
+
+describe("beacons from the item API", () => {
+  it("encryptItem writes the same beacons as a Put, replacing a stale one the input carries (F12)", async () => {
+    const config = await localBeaconConfig();
+    const { fake, doc } = await beaconSetup(config);
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const real = fake.last().body.Item.email__beacon.S;
+    const encryptor = createItemEncryptor(config, { shape: "native" });
+    const stored = await encryptor.encryptItem("Users", { ...ITEM, email__beacon: "0000" });
+    expect(stored.email__beacon).toBe(real);
+    expect(stored.email).toMatch(/^ENC:/);
   });
 });
