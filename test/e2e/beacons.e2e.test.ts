@@ -14,7 +14,9 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import { Readable, Writable } from "node:stream";
 import fc from "fast-check";
+import { runCli } from "../../src/cli/program";
 import {
   type BeaconKeyOptions,
   computeBeacons,
@@ -321,6 +323,47 @@ describe("beacons on DynamoDB Local", () => {
       }),
     );
     expect(await find()).toEqual(["old"]);
+  });
+
+  it("keygen prints a beaconKey that a client unwraps and uses", async () => {
+    const out: string[] = [];
+    const sink = (into: string[]) =>
+      new Writable({
+        write(chunk: Buffer, _e, cb) {
+          into.push(chunk.toString());
+          cb();
+        },
+      });
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "app";
+    process.env.AWS_SECRET_ACCESS_KEY = "test";
+    let code: number;
+    try {
+      code = await runCli(
+        [
+          "keygen",
+          "--key-id",
+          "alias/app-data",
+          "--endpoint",
+          kms.endpoint,
+          "--region",
+          kms.region,
+        ],
+        { stdin: Readable.from([]), stdout: sink(out), stderr: sink([]) },
+      );
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+    expect(code).toBe(0);
+    const printed = JSON.parse(out.join("")) as BeaconKeyOptions;
+    expect(printed.keyId).toBe("alias/app-data");
+    const { doc } = pool.open(kms, { ...config(), beaconKey: printed });
+    await doc.send(
+      new PutCommand({ TableName: table, Item: { pk: "keygen", sk: "s", email: "k@x" } }),
+    );
   });
 
   it("refuses a key condition on the beaconed field without its index", async () => {
