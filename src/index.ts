@@ -23,6 +23,13 @@ export type {
   KeyIdFromFunction,
   KeyIdOption,
 } from "./tenancy/tenancy-types";
+export type {
+  BeaconKeyOptions,
+  BeaconNormalization,
+  BeaconOptions,
+} from "./beacons/beacon-options";
+export { createBeaconKey } from "./beacons/beacon-key";
+export { computeBeacons } from "./beacons/compute-beacons";
 export { EncryptionError } from "./errors/encryption-error";
 export type { EncryptionErrorDetails } from "./errors/encryption-error";
 export { ERROR_CODES } from "./errors/error-codes";

@@ -1,5 +1,6 @@
 import { startDynamoDBLocal, type DynamoDBLocal } from "../../scripts/dynamodb-local/start";
 import type { Comparison, HarnessOptions } from "../harness";
+import { beacons } from "./beacons";
 import { bytes } from "./bytes";
 import { dynamoLocal } from "./dynamodb-local";
 import { exportMemory, itemApi } from "./item-api";
@@ -18,6 +19,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
   return [
     { name: "stub", run: () => pluginStub(options, quick) },
     { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
+    { name: "beacons", run: () => withLocal((l) => beacons(l, options, quick)) },
     {
       name: "kms",
       run: async () => {

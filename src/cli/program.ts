@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "./exit-codes";
 import { type CliIo, runTransformCommand, type TransformCommandOptions } from "./transform-command";
+import { type KeygenOptions, runKeygenCommand } from "./keygen-command";
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -83,6 +84,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io,
     done,
   );
+  program
+    .command("keygen")
+    .description(
+      "Make a beacon key with KMS GenerateDataKey and print it, wrapped, as the config's beaconKey",
+    )
+    .requiredOption("-k, --key-id <kms key>", "the KMS key that wraps it (ID, ARN or alias/x)")
+    .option("--region <region>", "KMS region (default: the SDK's usual resolution)")
+    .option("--endpoint <url>", "KMS endpoint, for a local KMS")
+    .action(async (options: KeygenOptions) => {
+      done(await runKeygenCommand(options, io));
+    });
   program.addHelpText(
     "after",
     "\nExit codes: 0 all lines written; 1 output incomplete (failed lines, bad or truncated input);\n2 bad arguments or config; 130 SIGINT; 143 SIGTERM.",

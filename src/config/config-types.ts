@@ -1,4 +1,5 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
+import type { BeaconKeyOptions, BeaconOptions } from "../beacons/beacon-options";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionErrorCode } from "../errors/error-codes";
 import type { ContextOption, KeyIdOption } from "../tenancy/tenancy-types";
@@ -79,7 +80,13 @@ export interface FieldPolicy {
 }
 
 /** One encrypted field. */
-export type FieldOptions = FieldPolicy;
+export interface FieldOptions extends FieldPolicy {
+  /**
+   * A blind index for equality lookups on the field (see
+   * docs/searchable-encryption.md). Needs `beaconKey`.
+   */
+  beacon?: BeaconOptions;
+}
 
 /** One table: its key schema, which the ciphertext is bound to, and its fields. */
 export interface TableOptions extends FieldPolicy {
@@ -179,6 +186,11 @@ export interface FieldEncryptionConfig extends FieldPolicy {
   undecryptableItems?: "fail" | "skip";
   /** Called for each KMS call and cache lookup, for metrics. It must not throw. */
   onEvent?: (event: FieldEncryptionEvent) => void;
+  /**
+   * The key of every beacon, as `keygen --key-id <kms key>` prints it. Needed
+   * when a field has a `beacon`; kept only wrapped, unwrapped once per process.
+   */
+  beaconKey?: BeaconKeyOptions;
   /** The tables with encrypted fields, by table name. Requests to other tables pass through unparsed. */
   tables: Record<string, TableOptions>;
 }

@@ -13,6 +13,7 @@ import {
   resolveFieldKeys,
 } from "../tenancy/resolve-tenancy";
 import type { ContextValue, KeyIdOption } from "../tenancy/tenancy-types";
+import { checkTableBeacons, resolveBeacon, resolveBeaconKey } from "../beacons/resolve-beacon";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
 const POLICY_KEYS = [
@@ -35,6 +36,7 @@ const TOP_KEYS = new Set<string>([
   "maxKmsCallsPerRequest",
   "undecryptableItems",
   "onEvent",
+  "beaconKey",
   "tables",
 ]);
 const TABLE_KEYS = new Set<string>([
@@ -44,7 +46,7 @@ const TABLE_KEYS = new Set<string>([
   "logicalName",
   "fields",
 ]);
-const FIELD_KEYS = new Set<string>(POLICY_KEYS);
+const FIELD_KEYS = new Set<string>([...POLICY_KEYS, "beacon"]);
 const CACHE_KEYS = new Set(["maxAgeMs", "maxUses", "maxEntries"]);
 
 export const CACHE_DEFAULTS = { maxAgeMs: 300_000, maxUses: 100_000, maxEntries: 1000 } as const;
@@ -304,6 +306,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         format,
         encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
         tenancy: undefined,
+        beacon: resolveBeacon(fieldInput.beacon, segments, `${fieldWhere}.beacon`),
       };
       resolvedField.tenancy = keys.tenancy?.(resolvedField);
       resolved.push(Object.freeze(resolvedField));
@@ -330,6 +333,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         tenantAttributes: Object.freeze([
           ...new Set(resolved.flatMap((f) => f.tenancy?.attributes ?? [])),
         ]),
+        beaconAttributes: checkTableBeacons(resolved, partitionKey, sortKey, where),
       }),
     );
   }
@@ -351,6 +355,14 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       t.fields.some((f) => f.scheme === "kms" || f.accepts.has("kms")),
     );
 
+  const beaconKey = resolveBeaconKey(input.beaconKey);
+  const beaconed = [...tables.values()].find((t) => t.beaconAttributes.size > 0);
+  if (beaconed && !beaconKey)
+    fail(
+      "config.beaconKey",
+      `table "${beaconed.name}" has beacons, which need a beacon key; create one with \`keygen --key-id <kms key>\``,
+    );
+
   return Object.freeze({
     tables,
     tableNameBytes: Object.freeze([...tables.keys()].map((n) => Buffer.from(n, "utf8"))),
@@ -361,5 +373,6 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
       maxKmsCalls ?? (onePerValue ? DEFAULT_MAX_KMS_CALLS_PER_VALUE : DEFAULT_MAX_KMS_CALLS),
     undecryptableItems,
     onEvent: input.onEvent,
+    beaconKey,
   });
 }

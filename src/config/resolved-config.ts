@@ -1,3 +1,4 @@
+import type { ResolvedBeacon, ResolvedBeaconKey } from "../beacons/resolved-beacon";
 import type { DataKeyCacheLimits } from "../keys/data-key-cache";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
@@ -32,6 +33,8 @@ export interface ResolvedField {
    * context or cache keys, only those of `tenancy.forItem(...)`.
    */
   readonly tenancy: FieldTenancy | undefined;
+  /** The field's blind index, when it has one (src/beacons). */
+  readonly beacon: ResolvedBeacon | undefined;
 }
 
 /** A table with every default applied. Frozen. */
@@ -45,6 +48,8 @@ export interface ResolvedTable {
   readonly rootNames: ReadonlySet<string>;
   /** Attributes that choose some field's KMS key or context per item; empty when none does. */
   readonly tenantAttributes: readonly string[];
+  /** Beacon attribute names, to the field each one indexes. */
+  readonly beaconAttributes: ReadonlyMap<string, ResolvedField>;
 }
 
 /** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */
@@ -58,4 +63,6 @@ export interface ResolvedConfig {
   readonly maxKmsCallsPerRequest: number;
   readonly undecryptableItems: "fail" | "skip";
   readonly onEvent: ((event: FieldEncryptionEvent) => void) | undefined;
+  /** The wrapped beacon key, when some field has a beacon. */
+  readonly beaconKey: ResolvedBeaconKey | undefined;
 }

@@ -221,6 +221,19 @@ export class ItemCipher {
   private readonly aad = new WeakMap<ResolvedField, Map<number, AadParts>>();
   /** Stored values that WriteOnly reads returned, which alone may be written back unchanged. */
   readonly handedOut = new HandedOutCiphertexts();
+
+  /**
+   * Whether this client's own read returned `text` for this item and field,
+   * under whichever key and context the item chose: the WriteOnly write-back
+   * rule, for code outside the engine (the beacon planner) that must tell a
+   * written-back ciphertext from a new value.
+   */
+  wasHandedOut(table: ResolvedTable, field: ResolvedField, key: BindingKey, text: string): boolean {
+    return (
+      this.handedOut.has(table.logicalName, handedOutName(field), key, text) ||
+      this.handedOut.has(table.logicalName, field.path, key, text)
+    );
+  }
   /** The write-side shape check of each field, made once rather than per item. */
   private readonly mismatch = new WeakMap<ResolvedField, ShapeMismatch>();
 

@@ -14,6 +14,12 @@ export const ERROR_CODES = [
   "operation.unknown",
   "expression.unsupportedOnEncrypted",
   "expression.tooComplex",
+  // Beacons (blind indexes).
+  "beacon.attributeWrite",
+  "beacon.unsupportedValue",
+  "beacon.unsupportedQuery",
+  "beacon.indexRequired",
+  "beacon.conditionNotExact",
   // Tables named outside a request (item API, streams, exports).
   "table.unknown",
   // Items and values.

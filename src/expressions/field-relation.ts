@@ -1,7 +1,7 @@
 import type { PathSegment } from "../config/field-path";
 import type { ResolvedField } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
-import type { OperandNode, PathNode } from "./ast";
+import type { PathNode } from "./ast";
 
 /** A document path with `#names` resolved: attribute names, and list indexes as numbers. */
 export type DocumentPath = (string | number)[];
@@ -64,35 +64,4 @@ export function pathText(path: DocumentPath): string {
 export function encryptedFieldOf(relation: FieldRelation): ResolvedField | undefined {
   if (relation.kind === "none") return undefined;
   return relation.kind === "ancestor" ? relation.below[0]!.field : relation.field;
-}
-
-/**
- * The first path an operand reads (through function calls and arithmetic)
- * that is, is inside or holds an encrypted field; undefined when it reads
- * none. Reading such a path copies or computes with ciphertext.
- */
-export function encryptedRead(
-  operand: OperandNode,
-  names: unknown,
-  fields: readonly ResolvedField[],
-): { path: DocumentPath; field: ResolvedField } | undefined {
-  switch (operand.kind) {
-    case "value":
-      return undefined;
-    case "path": {
-      const path = resolvePath(operand, names);
-      const field = encryptedFieldOf(relate(path, fields));
-      return field ? { path, field } : undefined;
-    }
-    case "call":
-      for (const arg of operand.args) {
-        const found = encryptedRead(arg, names, fields);
-        if (found) return found;
-      }
-      return undefined;
-    case "arithmetic":
-      return (
-        encryptedRead(operand.left, names, fields) ?? encryptedRead(operand.right, names, fields)
-      );
-  }
 }

@@ -50,6 +50,21 @@ export const MAX_EXPRESSION_DEPTH = 100;
 const KEYWORDS = new Set(["SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN"]);
 const COMPARATORS = new Set(["=", "<>", "<", "<=", ">", ">="]);
 
+/** Where each parsed path stands in its expression's text, so that a rewrite can replace it. */
+const PATH_SPANS = new WeakMap<PathNode, { start: number; end: number }>();
+/** Where each clause keyword of a parsed update expression ends, so that a rewrite can add actions to it. */
+const CLAUSE_ENDS = new WeakMap<UpdateNode, Record<string, number>>();
+
+/** The text span of a path this parser made. */
+export function pathSpan(node: PathNode): { start: number; end: number } | undefined {
+  return PATH_SPANS.get(node);
+}
+
+/** The offset just after the `SET` / `REMOVE` / `ADD` / `DELETE` keyword of an update expression, when it has that clause. */
+export function clauseEnd(node: UpdateNode, clause: string): number | undefined {
+  return CLAUSE_ENDS.get(node)?.[clause];
+}
+
 class Parser {
   private at = 0;
   private depth = 0;
@@ -115,6 +130,7 @@ class Parser {
   }
 
   path(): PathNode {
+    const start = this.token.start;
     const steps: PathNode["steps"] = [this.name()];
     for (;;) {
       if (steps.length > MAX_EXPRESSION_DEPTH) this.tooDeep();
@@ -127,7 +143,11 @@ class Parser {
         steps.push({ kind: "index", index: Number(this.token.text) });
         this.at += 1;
         this.expectOp("]");
-      } else return { kind: "path", steps };
+      } else {
+        const node: PathNode = { kind: "path", steps };
+        PATH_SPANS.set(node, { start, end: this.tokens[this.at - 1]!.end });
+        return node;
+      }
     }
   }
 
@@ -187,11 +207,13 @@ class Parser {
   update(): UpdateNode {
     const actions: UpdateAction[] = [];
     const seen = new Set<string>();
+    const clauseEnds: Record<string, number> = {};
     do {
       const clause = this.token.kind === "ident" ? this.token.text.toUpperCase() : "";
       if (!["SET", "REMOVE", "ADD", "DELETE"].includes(clause) || seen.has(clause))
         this.fail("SET, REMOVE, ADD or DELETE (each at most once)");
       seen.add(clause);
+      clauseEnds[clause] = this.token.end;
       this.at += 1;
       do {
         if (actions.length > 0 && this.isOp(",")) this.at += 1;
@@ -203,7 +225,9 @@ class Parser {
         else actions.push({ kind: clause as "ADD" | "DELETE", path, value: this.operand() });
       } while (this.isOp(","));
     } while (this.token.kind !== "end");
-    return { actions };
+    const node = { actions };
+    CLAUSE_ENDS.set(node, clauseEnds);
+    return node;
   }
 
   condition(): ConditionNode {

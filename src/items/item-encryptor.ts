@@ -15,6 +15,7 @@ import { type ItemShape, type ShapeItems, shapeCodec } from "./item-shape";
 import type { TranslateConfig } from "./native-items";
 import { ENGINE, type EngineCarrier, type SharedEngine, sharedEngine } from "./shared-engine";
 import { requireTable } from "./table-lookup";
+import { planJobBeacons } from "../beacons/job-beacons";
 
 /** Options of {@link createItemEncryptor}. */
 export interface ItemEncryptorOptions<S extends ItemShape = ItemShape> {
@@ -180,6 +181,8 @@ function build<S extends ItemShape>(
     },
     async encryptItems(table, items) {
       const jobs = await toJobs(table, items);
+      // Beacons as a Put through the plugin writes them, from the plaintext, before encrypting.
+      await planJobBeacons(resolved, cipher, jobs);
       await cipher.encryptItems(jobs);
       return back(jobs);
     },

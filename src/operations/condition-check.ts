@@ -1,78 +1,97 @@
 import type { ResolvedTable } from "../config/resolved-config";
-import { EncryptionError } from "../errors/encryption-error";
 import { isObject } from "../format/wire";
-import type { ConditionNode, OperandNode } from "../expressions/ast";
-import {
-  encryptedFieldOf,
-  type FieldRelation,
-  pathText,
-  relate,
-  resolvePath,
-} from "../expressions/field-relation";
+import type { ConditionNode, OperandNode, ValueNode } from "../expressions/ast";
+import { resolvePath } from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
+import {
+  comparedPath,
+  equalityPath,
+  legacyCondition,
+  presencePath,
+  sizedPath,
+} from "../access/field-access";
+import type { BeaconRewriter } from "../beacons/beacon-rewriter";
 
-export const BLIND_INDEX_HINT =
-  "Ciphertext is randomised, so comparisons on it cannot work. Blind indexes, which allow equality lookups on encrypted fields, are not yet available.";
-
-const fieldOf = (relation: FieldRelation) => encryptedFieldOf(relation)?.path;
-
-function refuse(table: ResolvedTable, what: string, field: string): EncryptionError {
-  return new EncryptionError(
-    "expression.unsupportedOnEncrypted",
-    `${what} the encrypted field "${field}". ${BLIND_INDEX_HINT} Nothing was sent.`,
-    { table: table.name, field },
-  );
-}
+const KINDS: Record<string, "key" | "filter" | "condition"> = {
+  KeyConditionExpression: "key",
+  FilterExpression: "filter",
+  ConditionExpression: "condition",
+};
 
 /**
  * Checks a condition, filter or key condition on a table with encrypted
- * fields. Allowed on encrypted paths: `attribute_exists`,
- * `attribute_not_exists` and `attribute_type` (which sees the stored type, S),
- * and `size` of a map or list that holds encrypted fields. Comparisons,
- * `BETWEEN`, `IN`, `begins_with`, `contains` and `size` of an encrypted value
- * are refused with `expression.unsupportedOnEncrypted`.
+ * fields; field-access.ts decides what each path may do. Allowed on encrypted
+ * paths: `attribute_exists`, `attribute_not_exists` and `attribute_type`
+ * (which sees the stored type, S), and `size` of a map or list that holds
+ * encrypted fields. `field = :v` and `field IN (:a, …)` on a field with a
+ * beacon are rewritten to the beacon (through `beacons`) where
+ * field-access.ts allows it. Other comparisons, `BETWEEN`, `begins_with`,
+ * `contains` and `size` of an encrypted value are refused.
  */
 export function checkConditionExpression(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   prop: string,
+  beacons?: BeaconRewriter,
 ): void {
   const expression = scope[prop];
   if (typeof expression !== "string") return;
   const names = scope.ExpressionAttributeNames;
-  const relationOf = (operand: OperandNode): FieldRelation =>
-    operand.kind === "path" ? relate(resolvePath(operand, names), table.fields) : { kind: "none" };
+  const use = (againstValues: boolean, conjunct: boolean) => ({
+    clause: prop,
+    kind: KINDS[prop] ?? "condition",
+    againstValues,
+    conjunct,
+    indexName: typeof scope.IndexName === "string" ? scope.IndexName : undefined,
+    countOnly: scope.Select === "COUNT",
+  });
+  /** `path = :v` or `path IN (:a, …)`: rewritten to the beacon when the field has one, else checked as any comparison. */
+  const equality = (subject: OperandNode, others: OperandNode[], conjunct: boolean): boolean => {
+    if (subject.kind !== "path") return false;
+    const againstValues = others.every((o) => o.kind === "value");
+    const field = equalityPath(
+      table,
+      resolvePath(subject, names),
+      use(againstValues && beacons !== undefined, conjunct),
+    );
+    if (!field) return false;
+    // Items are checked after decrypting wherever dropping one is sound, at every length: a stale or
+    // forged beacon then never returns an item whose value differs.
+    const verify =
+      conjunct &&
+      KINDS[prop] !== "condition" &&
+      field.mode !== "WriteOnly" &&
+      scope.Select !== "COUNT";
+    beacons!.rewrite(prop, field, subject, others as ValueNode[], verify);
+    return true;
+  };
 
   const operand = (node: OperandNode): void => {
-    if (node.kind === "path") {
-      const field = fieldOf(relationOf(node));
-      if (field)
-        throw refuse(
-          table,
-          `${prop} compares ${pathText(resolvePath(node, names))}, which is or holds`,
-          field,
-        );
-    } else if (node.kind === "call") {
-      if (node.name === "size" && node.args[0]?.kind === "path") {
-        const relation = relationOf(node.args[0]);
-        if (relation.kind === "exact" || relation.kind === "inside")
-          throw refuse(table, `${prop} takes size() of`, relation.field.path);
-        return;
-      }
+    if (node.kind === "path") comparedPath(table, resolvePath(node, names), prop);
+    else if (node.kind === "call") {
+      if (node.name === "size" && node.args[0]?.kind === "path")
+        return sizedPath(table, resolvePath(node.args[0], names), prop);
       node.args.forEach(operand);
     }
   };
 
-  const visit = (node: ConditionNode): void => {
+  const visit = (node: ConditionNode, conjunct: boolean): void => {
     switch (node.kind) {
       case "and":
+        visit(node.left, conjunct);
+        visit(node.right, conjunct);
+        return;
       case "or":
-        visit(node.left);
-        visit(node.right);
+        visit(node.left, false);
+        visit(node.right, false);
         return;
       case "not":
-        return visit(node.operand);
+        return visit(node.operand, false);
       case "compare":
+        if (node.operator === "=") {
+          if (equality(node.left, [node.right], conjunct)) return;
+          if (equality(node.right, [node.left], conjunct)) return;
+        }
         operand(node.left);
         operand(node.right);
         return;
@@ -80,15 +99,14 @@ export function checkConditionExpression(
         [node.subject, node.low, node.high].forEach(operand);
         return;
       case "in":
+        if (equality(node.subject, node.list, conjunct)) return;
         [node.subject, ...node.list].forEach(operand);
         return;
       case "function": {
         const { name, args } = node.call;
         if (["attribute_exists", "attribute_not_exists", "attribute_type"].includes(name)) {
           const first = args[0];
-          const relation = first ? relationOf(first) : { kind: "none" as const };
-          if (relation.kind === "inside")
-            throw refuse(table, `${prop} uses ${name} inside`, relation.field.path);
+          if (first?.kind === "path") presencePath(table, resolvePath(first, names), prop, name);
           args.slice(1).forEach(operand);
           return;
         }
@@ -97,7 +115,8 @@ export function checkConditionExpression(
       }
     }
   };
-  visit(parseConditionExpression(expression, prop));
+  visit(parseConditionExpression(expression, prop), true);
+  beacons?.finish(prop);
 }
 
 const PRESENCE_OPERATORS = new Set(["NULL", "NOT_NULL"]);
@@ -115,13 +134,12 @@ export function checkLegacyConditions(
   const conditions = scope[prop];
   if (!isObject(conditions)) return;
   for (const [name, condition] of Object.entries(conditions)) {
-    const field = fieldOf(relate([name], table.fields));
-    if (!field || !isObject(condition)) continue;
+    if (!isObject(condition)) continue;
     const operator = condition.ComparisonOperator;
     const existence =
       operator === undefined
         ? condition.Value === undefined
         : typeof operator === "string" && PRESENCE_OPERATORS.has(operator);
-    if (!existence) throw refuse(table, `${prop} compares "${name}", which is or holds`, field);
+    legacyCondition(table, name, prop, existence);
   }
 }

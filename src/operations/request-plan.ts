@@ -2,9 +2,15 @@ import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import type { ItemCipher, ItemJob, ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { keyValueBytes } from "../format/binding";
+import { writtenBackBy } from "../beacons/job-beacons";
+import { applyBeaconWrites, type BeaconWrite, planItemBeacons } from "../beacons/beacon-writes";
+import type { BeaconMatch } from "../beacons/beacon-match";
+import { BeaconRewriter } from "../beacons/beacon-rewriter";
+import { projectMatchedFields } from "../beacons/match-projection";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
-import { relate, resolvePath } from "../expressions/field-relation";
+import { resolvePath } from "../expressions/field-relation";
+import { projectedPath } from "../access/field-access";
 import { parseProjectionExpression } from "../expressions/parser";
 import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
 import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
@@ -29,6 +35,8 @@ export interface ScopeInstance {
   key: WireItem | undefined;
   /** Key attributes the plugin added to a projection; removed from returned items. */
   added?: string[];
+  /** Equalities rewritten to truncated beacons: returned items must match them once decrypted. */
+  beaconMatches?: BeaconMatch[];
 }
 
 /** What the response side needs to know about the request it answers. */
@@ -69,13 +77,6 @@ export function keyIdentity(
   return parts.join(".");
 }
 
-function unsupported(table: ResolvedTable, message: string, field?: string): EncryptionError {
-  return new EncryptionError("operation.unsupported", `${message}. Nothing was sent.`, {
-    table: table.name,
-    ...(field ? { field } : {}),
-  });
-}
-
 function uniquePlaceholder(names: Record<string, unknown>, base: string): string {
   let candidate = base;
   for (let i = 1; candidate in names; i++) candidate = `${base}_${i}`;
@@ -98,17 +99,8 @@ function projectKeys(
       resolvePath(p, scope.ExpressionAttributeNames),
     );
     let needsKeys = false;
-    for (const path of paths) {
-      const relation = relate(path, table.fields);
-      if (relation.kind === "inside") {
-        throw unsupported(
-          table,
-          `ProjectionExpression reaches inside the encrypted field "${relation.field.path}"; project the whole field instead`,
-          relation.field.path,
-        );
-      }
-      if (relation.kind !== "none") needsKeys = true;
-    }
+    for (const path of paths)
+      if (projectedPath(table, path, "ProjectionExpression")) needsKeys = true;
     const projected = new Set(paths.map((p) => p[0]));
     const missing = keyNames.filter((k) => !projected.has(k));
     if (!needsKeys || missing.length === 0) return;
@@ -207,6 +199,7 @@ export async function planRequest(
   const plan = emptyPlan(operation, spec);
   const jobs: ItemJob[] = [];
   const targets: ValueTarget[] = [];
+  const beaconWrites: BeaconWrite[] = [];
   let involved = false;
 
   for (const scope of spec.request) {
@@ -230,10 +223,12 @@ export async function planRequest(
       }
       if (!table) return;
       involved = true;
-      applyScope(scope, table, value, instance, plan, jobs, targets);
+      applyScope(scope, table, value, instance, plan, jobs, targets, beaconWrites, cipher);
     });
   }
   if (!involved) return undefined;
+  // Beacons are made from the plaintext, so before the values are encrypted in place.
+  await applyBeaconWrites(config, beaconWrites);
   await cipher.encryptItems(jobs, targets);
   for (const job of jobs) {
     const size = itemSize(job.item);
@@ -256,12 +251,21 @@ function applyScope(
   plan: RequestPlan,
   jobs: ItemJob[],
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
+  cipher: ItemCipher,
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
-  for (const prop of scope.expressions ?? []) checkConditionExpression(table, value, prop);
+  const rewriter =
+    table.beaconAttributes.size > 0 ? new BeaconRewriter(table, value, beaconWrites) : undefined;
+  for (const prop of scope.expressions ?? [])
+    checkConditionExpression(table, value, prop, rewriter);
+  if (rewriter && rewriter.matches.length > 0) instance.beaconMatches = rewriter.matches;
+  const keyed = isObject(value.Key) ? value.Key : {};
   const firstTarget = targets.length;
-  if (scope.update) planUpdateExpression(table, value, targets);
-  if (scope.legacyUpdate) planAttributeUpdates(table, value, targets);
+  if (scope.update)
+    planUpdateExpression(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
+  if (scope.legacyUpdate)
+    planAttributeUpdates(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
   if ((scope.update || scope.legacyUpdate) && table.tenantAttributes.length > 0) {
     // Per-item keys and contexts: what the update says about the item chooses them, here and for its ReturnValues.
     const attributes = updateAttributes(table, value);
@@ -275,7 +279,9 @@ function applyScope(
         if (value[prop] !== undefined) original[prop] = structuredClone(value[prop]);
       plan.originalProjections.set(instance.tableName, original);
     }
+    const matched = projectMatchedFields(value, instance.beaconMatches);
     projectKeys(table, value, instance);
+    if (matched.length > 0) instance.added = [...(instance.added ?? []), ...matched];
   }
   if (scope.item) {
     const item = value[scope.item];
@@ -288,6 +294,7 @@ function applyScope(
         puts.set(identity, structuredClone(value));
       }
     }
+    planItemBeacons(table, item as WireItem, beaconWrites, writtenBackBy(cipher, table, item));
     jobs.push({ table, item: item as WireItem });
   }
 }

@@ -6,6 +6,7 @@ import { isObject, type WireItem, wireType } from "../format/wire";
 import { keyIdentity, type RequestPlan, type ScopeInstance } from "./request-plan";
 import { tableNameOf } from "./table-name";
 import { walk } from "./walk";
+import { removeFalsePositives } from "../beacons/false-positives";
 
 /**
  * Precondition: the items handed to the plugin hold AttributeValues. If the
@@ -73,6 +74,9 @@ export async function applyResponse(
   let changed = jobs.length > 0;
   const skipped = await cipher.decryptItems(jobs, { form });
   if (skipped.length > 0) dropItems(body, skipped);
+  const single = plan.single;
+  if (!isError && single?.table && single.beaconMatches)
+    changed = removeFalsePositives(single.table, body, single.beaconMatches) || changed;
   for (const { item, instance } of jobs) {
     for (const name of instance.added ?? []) delete item[name];
   }

@@ -1,30 +1,26 @@
-import type { PathSegment } from "../config/field-path";
 import type { ResolvedTable } from "../config/resolved-config";
 import { type BindingKey, shapeMismatch, type ValueTarget } from "../engine/item-cipher";
 import { forEachSlot } from "../engine/field-locator";
-import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
 import { isObject, type WireItem } from "../format/wire";
 import type { OperandNode, ValueNode } from "../expressions/ast";
-import {
-  type DocumentPath,
-  encryptedFieldOf,
-  encryptedRead,
-  pathText,
-  relate,
-  resolvePath,
-} from "../expressions/field-relation";
+import { type DocumentPath, pathText, resolvePath } from "../expressions/field-relation";
 import { tokenize } from "../expressions/lexer";
 import { parseUpdateExpression } from "../expressions/parser";
-
-type Below = readonly { field: ValueTarget["field"]; remaining: readonly PathSegment[] }[];
-
-function refuse(table: ResolvedTable, message: string, field?: string): EncryptionError {
-  return new EncryptionError("expression.unsupportedOnEncrypted", `${message} Nothing was sent.`, {
-    table: table.name,
-    ...(field ? { field } : {}),
-  });
-}
+import type { BeaconWrite, WrittenBack } from "../beacons/beacon-writes";
+import { type TextEdit, UpdateBeacons } from "../beacons/update-beacons";
+import { beaconAttributeUpdates } from "../beacons/attribute-update-beacons";
+import {
+  appendsElements,
+  attributeUpdate,
+  type Below,
+  computedPath,
+  readPath,
+  refuseSetValue,
+  refuseUndefinedValue,
+  removedPath,
+  setPath,
+} from "../access/field-access";
 
 function samePath(a: DocumentPath, b: DocumentPath): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
@@ -96,31 +92,36 @@ export function planUpdateExpression(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
+  writtenBack: WrittenBack = () => false,
 ): void {
   const expression = scope.UpdateExpression;
   if (typeof expression !== "string") return;
   const ast = parseUpdateExpression(expression);
   const names = scope.ExpressionAttributeNames;
+  // The plugin's own parsed copy of the request: work on its values object itself, so that a beacon a
+  // condition rewrite placed in it (BeaconRewriter) is the one sent.
   const values: Record<string, unknown> = isObject(scope.ExpressionAttributeValues)
-    ? { ...scope.ExpressionAttributeValues }
+    ? scope.ExpressionAttributeValues
     : {};
-  const rewrites: { start: number; end: number; text: string }[] = [];
+  const rewrites: TextEdit[] = [];
   const replaced = new Set<string>();
   const keyOf = requestKey(table, scope);
+  const namesCopy: Record<string, unknown> = isObject(names) ? names : {};
+  const beacons = new UpdateBeacons(table, namesCopy, values, beaconWrites, writtenBack);
 
+  // Every path an operand reads, through function calls and arithmetic.
   const readsEncrypted = (operand: OperandNode, action: string): void => {
-    const read = encryptedRead(operand, names, table.fields);
-    if (read)
-      throw refuse(
-        table,
-        `${action} reads ${pathText(read.path)}, which holds the encrypted field "${read.field.path}"; its ciphertext is bound to where it is stored, so it cannot be copied or computed with.`,
-        read.field.path,
-      );
+    if (operand.kind === "path") readPath(table, resolvePath(operand, names), action);
+    else if (operand.kind === "call") operand.args.forEach((a) => readsEncrypted(a, action));
+    else if (operand.kind === "arithmetic") {
+      readsEncrypted(operand.left, action);
+      readsEncrypted(operand.right, action);
+    }
   };
 
   const place = (node: ValueNode, below: Below): void => {
-    if (values[node.name] === undefined)
-      throw refuse(table, `${node.name} is used but not defined in ExpressionAttributeValues.`);
+    if (values[node.name] === undefined) throw refuseUndefinedValue(table, node.name);
     let name = `:dfe_v${rewrites.length}`;
     for (let i = 0; name in values; i++) name = `:dfe_v${rewrites.length}_${i}`;
     values[name] = structuredClone(values[node.name]);
@@ -131,48 +132,25 @@ export function planUpdateExpression(
 
   for (const action of ast.actions) {
     const path = resolvePath(action.path, names);
-    const relation = relate(path, table.fields);
-    const where = pathText(path);
     if (action.kind === "REMOVE") {
-      if (relation.kind === "inside")
-        throw refuse(
-          table,
-          `REMOVE ${where} reaches inside the encrypted field "${relation.field.path}"; remove the whole field instead.`,
-          relation.field.path,
-        );
+      beacons.remove(removedPath(table, path, "REMOVE"));
       continue;
     }
     if (action.kind === "ADD" || action.kind === "DELETE") {
-      if (relation.kind !== "none") {
-        const field = encryptedFieldOf(relation)!;
-        throw refuse(
-          table,
-          `${action.kind} ${where} cannot change the encrypted field "${field.path}": ADD and DELETE compute on the stored value, which is ciphertext. Read, change and SET the value instead.`,
-          field.path,
-        );
-      }
+      computedPath(table, path, action.kind);
       readsEncrypted(action.value, action.kind);
       continue;
     }
-    if (relation.kind === "none") {
+    const below = setPath(table, path, "SET");
+    const where = pathText(path);
+    if (!below) {
       readsEncrypted(action.value, `SET ${where}`);
       continue;
     }
-    if (relation.kind === "inside") {
-      throw refuse(
-        table,
-        `SET ${where} reaches inside the encrypted field "${relation.field.path}"; set the whole field instead.`,
-        relation.field.path,
-      );
-    }
     // The path is an encrypted field, or holds some below it.
-    const below: Below =
-      relation.kind === "exact" ? [{ field: relation.field, remaining: [] }] : relation.below;
-    const field = below[0]!.field.path;
     // list_append keeps the stored elements, bound to their field and not to an index, and adds
     // elements whose fields are encrypted: it works on a list of encrypted elements, never on one.
-    const lists =
-      relation.kind === "ancestor" && relation.below.every((b) => b.remaining[0]?.kind === "each");
+    const lists = appendsElements(below);
     const allowed = lists
       ? `a :value, or if_not_exists and list_append (nested in any order) whose every argument is ${where} itself or a :value`
       : `a :value, or if_not_exists whose every argument is ${where} itself or a :value`;
@@ -188,18 +166,15 @@ export function planUpdateExpression(
         for (const arg of operand.args) writes(arg, false);
         return;
       }
-      throw refuse(
-        table,
-        relation.kind === "exact"
-          ? `SET ${where}: the encrypted field "${field}" can only be set to ${allowed}; arithmetic, list_append and copies cannot work on ciphertext.`
-          : `SET ${where}: it holds the encrypted field "${field}", so it can only be set to ${allowed}.`,
-        field,
-      );
+      throw refuseSetValue(table, path, below, allowed);
     };
+    beacons.set(path, below, action.value, (name) => values[name]);
     writes(action.value, true);
   }
 
+  rewrites.push(...beacons.edits(expression, ast));
   if (rewrites.length === 0) return;
+  if (Object.keys(namesCopy).length > 0) scope.ExpressionAttributeNames = namesCopy;
   let rewritten = expression;
   for (const r of [...rewrites].sort((a, b) => b.start - a.start))
     rewritten = rewritten.slice(0, r.start) + r.text + rewritten.slice(r.end);
@@ -207,7 +182,9 @@ export function planUpdateExpression(
   // DynamoDB refuses unused values: drop originals whose every use now has its own encrypted copy.
   const used = new Set([...valueNames(rewritten), ...valueNames(scope.ConditionExpression)]);
   for (const name of replaced) if (!used.has(name)) delete values[name];
-  scope.ExpressionAttributeValues = values;
+  // DynamoDB refuses an empty map too (a REMOVE of a beaconed field adds names but no values).
+  if (Object.keys(values).length > 0) scope.ExpressionAttributeValues = values;
+  else delete scope.ExpressionAttributeValues;
 }
 
 /**
@@ -218,32 +195,24 @@ export function planAttributeUpdates(
   table: ResolvedTable,
   scope: Record<string, unknown>,
   targets: ValueTarget[],
+  beaconWrites: BeaconWrite[],
+  writtenBack: WrittenBack = () => false,
 ): void {
-  const updates = scope.AttributeUpdates;
-  if (!isObject(updates)) return;
+  if (!isObject(scope.AttributeUpdates)) return;
+  const updates: Record<string, unknown> = { ...scope.AttributeUpdates };
+  scope.AttributeUpdates = updates;
   const keyOf = requestKey(table, scope);
   for (const [name, update] of Object.entries(updates)) {
-    const relation = relate([name], table.fields);
-    if (relation.kind === "none" || !isObject(update)) continue;
-    const field = encryptedFieldOf(relation)!;
-    const action = update.Action ?? "PUT";
-    if (action === "DELETE") {
-      if (update.Value !== undefined)
-        throw refuse(
-          table,
-          `AttributeUpdates DELETE of set elements from "${name}" cannot work on the encrypted field "${field.path}".`,
-          field.path,
-        );
-      continue;
-    }
-    if (action !== "PUT")
-      throw refuse(
-        table,
-        `AttributeUpdates ${typeof action === "string" ? action : "action"} on "${name}" cannot work on the encrypted field "${field.path}".`,
-        field.path,
-      );
-    if (update.Value === undefined) continue;
-    const below = relation.kind === "ancestor" ? relation.below : [{ field, remaining: [] }];
+    if (!isObject(update)) continue;
+    const below = attributeUpdate(
+      table,
+      name,
+      update.Action ?? "PUT",
+      update.Action === "DELETE" && update.Value !== undefined,
+    );
+    if (!below) continue;
+    beaconAttributeUpdates(table, name, update, updates, beaconWrites, writtenBack);
+    if (below.length === 0 || update.Value === undefined) continue;
     targetsIn(table, update, "Value", below, keyOf, targets);
   }
 }

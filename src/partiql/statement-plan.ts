@@ -1,17 +1,26 @@
 import type { PathSegment } from "../config/field-path";
 import type { ResolvedConfig, ResolvedTable } from "../config/resolved-config";
 import { forEachSlot } from "../engine/field-locator";
+import { pathText } from "../expressions/field-relation";
 import { type BindingKey, shapeMismatch, type ValueTarget } from "../engine/item-cipher";
 import { EncryptionError } from "../errors/encryption-error";
 import { itemKey } from "../format/binding";
 import type { WireItem, WireValue } from "../format/wire";
 import {
-  encryptedFieldOf,
-  type FieldRelation,
-  pathText,
-  relate,
-} from "../expressions/field-relation";
-import { BLIND_INDEX_HINT } from "../operations/condition-check";
+  appendsElements,
+  comparedPath,
+  presencePath,
+  projectedPath,
+  readPath,
+  refuse,
+  refuseOperation,
+  refuseSetValue,
+  refuseStatementValue,
+  removedPath,
+  setPath,
+  sizedPath,
+  statementWrites,
+} from "../access/field-access";
 import { mentionedTable } from "../operations/table-name";
 import type { Condition, Expr, PathExpr, Statement, ValueExpr } from "./ast";
 import { type ParsedStatement, parseStatement } from "./parser";
@@ -22,15 +31,6 @@ export interface StatementScope {
   table: ResolvedTable | undefined;
   key: WireItem | undefined;
 }
-
-function refuse(table: ResolvedTable, message: string, field?: string): EncryptionError {
-  return new EncryptionError("expression.unsupportedOnEncrypted", `${message} Nothing was sent.`, {
-    table: table.name,
-    ...(field ? { field } : {}),
-  });
-}
-
-const fieldOf = (relation: FieldRelation) => encryptedFieldOf(relation)?.path;
 
 function tableOf(statement: Statement): string {
   switch (statement.kind) {
@@ -114,16 +114,10 @@ function pinnedKey(
     : undefined;
 }
 
+/** Every path `expr` reads, through calls, arithmetic, tuples, lists and bags. */
 function readsEncrypted(table: ResolvedTable, expr: Expr, what: string): void {
-  if (expr.kind === "path") {
-    const field = fieldOf(relate(expr.steps, table.fields));
-    if (field)
-      throw refuse(
-        table,
-        `${what} reads ${pathText(expr.steps)}, which is or holds the encrypted field "${field}"; it cannot be copied or computed with.`,
-        field,
-      );
-  } else if (expr.kind === "call") expr.args.forEach((a) => readsEncrypted(table, a, what));
+  if (expr.kind === "path") readPath(table, expr.steps, what);
+  else if (expr.kind === "call") expr.args.forEach((a) => readsEncrypted(table, a, what));
   else if (expr.kind === "binary") {
     readsEncrypted(table, expr.left, what);
     readsEncrypted(table, expr.right, what);
@@ -133,25 +127,14 @@ function readsEncrypted(table: ResolvedTable, expr: Expr, what: string): void {
     expr.items.forEach((i) => readsEncrypted(table, i, what));
 }
 
+const WHERE = "The WHERE clause";
+
 function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
   const operand = (expr: Expr): void => {
-    if (expr.kind === "path") {
-      const field = fieldOf(relate(expr.steps, table.fields));
-      if (field)
-        throw refuse(
-          table,
-          `The WHERE clause compares ${pathText(expr.steps)}, which is or holds the encrypted field "${field}". ${BLIND_INDEX_HINT}`,
-          field,
-        );
-    } else if (expr.kind === "call" && expr.name === "size" && expr.args[0]?.kind === "path") {
-      const relation = relate(expr.args[0].steps, table.fields);
-      if (relation.kind === "exact" || relation.kind === "inside")
-        throw refuse(
-          table,
-          `The WHERE clause takes size() of the encrypted field "${relation.field.path}". ${BLIND_INDEX_HINT}`,
-          relation.field.path,
-        );
-    } else if (expr.kind === "call") expr.args.forEach(operand);
+    if (expr.kind === "path") comparedPath(table, expr.steps, WHERE);
+    else if (expr.kind === "call" && expr.name === "size" && expr.args[0]?.kind === "path")
+      sizedPath(table, expr.args[0].steps, WHERE);
+    else if (expr.kind === "call") expr.args.forEach(operand);
     else if (expr.kind === "binary") [expr.left, expr.right].forEach(operand);
   };
   const visit = (c: Condition | undefined): void => {
@@ -175,13 +158,7 @@ function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
       case "function": {
         const [first, ...rest] = c.call.args;
         if (c.call.name === "attribute_type" && first?.kind === "path") {
-          const relation = relate(first.steps, table.fields);
-          if (relation.kind === "inside")
-            throw refuse(
-              table,
-              `The WHERE clause uses attribute_type inside the encrypted field "${relation.field.path}".`,
-              relation.field.path,
-            );
+          presencePath(table, first.steps, WHERE, "attribute_type");
           return rest.forEach(operand);
         }
         return c.call.args.forEach(operand);
@@ -240,13 +217,12 @@ class StatementPlanner {
       }
       return;
     }
-    if (depth === segments.length) {
-      throw refuse(
+    if (depth === segments.length)
+      throw refuseStatementValue(
         table,
-        `The statement writes "${field.path}" as ${expr.kind === "literal" ? "a literal" : "an expression"}; the statement text cannot be rewritten, so pass the value as a ? parameter.`,
         field.path,
+        expr.kind === "literal" ? "literal" : "expression",
       );
-    }
     const segment = segments[depth]!;
     if (segment.kind === "attr" && expr.kind === "tuple") {
       for (const entry of expr.entries)
@@ -254,11 +230,7 @@ class StatementPlanner {
     } else if (segment.kind === "each" && (expr.kind === "list" || expr.kind === "bag")) {
       for (const item of expr.items) this.encryptIn(item, field, segments, depth + 1);
     } else if (expr.kind === "path" || expr.kind === "call" || expr.kind === "binary") {
-      throw refuse(
-        table,
-        `The statement computes a value that holds the encrypted field "${field.path}"; pass it as a ? parameter.`,
-        field.path,
-      );
+      throw refuseStatementValue(table, field.path, "computed");
     } else {
       // A literal where the field's path needs a map or list ('card': '…' with card.number encrypted)
       // may be the secret itself: the rule for items and parameters decides, so only NULL and MISSING pass.
@@ -274,6 +246,14 @@ class StatementPlanner {
   insert(value: Expr): void {
     if (value.kind !== "tuple" && value.kind !== "param")
       throw refuse(this.table, "INSERT needs a tuple {...} or a ? parameter.");
+    const param =
+      value.kind === "param" ? (this.params[value.index] as { M?: unknown }) : undefined;
+    statementWrites(
+      this.table,
+      value.kind === "tuple"
+        ? value.entries.map((e) => e.key)
+        : Object.keys(typeof param?.M === "object" && param.M !== null ? param.M : {}),
+    );
     for (const field of this.table.fields) this.encryptIn(value, field, field.segments, 0);
   }
 
@@ -281,46 +261,30 @@ class StatementPlanner {
     const table = this.table;
     for (const action of actions) {
       const path = action.path.steps;
-      const relation = relate(path, table.fields);
-      if (relation.kind === "inside")
-        throw refuse(
-          table,
-          `${action.kind.toUpperCase()} ${pathText(path)} reaches inside the encrypted field "${relation.field.path}".`,
-          relation.field.path,
-        );
-      if (action.kind === "remove") continue;
-      if (relation.kind === "none") {
+      if (typeof path[0] === "string") statementWrites(table, [path[0]]);
+      if (action.kind === "remove") {
+        removedPath(table, path, "REMOVE");
+        continue;
+      }
+      const below = setPath(table, path, "SET");
+      if (!below) {
         readsEncrypted(table, action.value, `SET ${pathText(path)}`);
         continue;
       }
-      const below =
-        relation.kind === "exact"
-          ? [{ field: relation.field, remaining: [] as PathSegment[] }]
-          : relation.below;
       const value = action.value;
       const isTarget = (e: Expr) =>
         e.kind === "path" &&
         e.steps.length === path.length &&
         e.steps.every((s, i) => s === path[i]);
-      if (
-        relation.kind === "ancestor" &&
-        value.kind === "call" &&
-        value.name === "list_append" &&
-        below.every((b) => b.remaining[0]?.kind === "each")
-      ) {
+      if (value.kind === "call" && value.name === "list_append" && appendsElements(below)) {
         for (const arg of value.args) {
           if (isTarget(arg)) continue;
           for (const b of below) this.encryptIn(arg, b.field, b.field.segments, path.length);
         }
         continue;
       }
-      if (value.kind === "path" || value.kind === "call" || value.kind === "binary") {
-        throw refuse(
-          table,
-          `SET ${pathText(path)}: the encrypted field "${below[0]!.field.path}" can only be set from ? parameters; arithmetic, functions and copies cannot work on ciphertext.`,
-          below[0]!.field.path,
-        );
-      }
+      if (value.kind === "path" || value.kind === "call" || value.kind === "binary")
+        throw refuseSetValue(table, path, below, "? parameters");
       for (const b of below) this.encryptIn(value, b.field, b.field.segments, path.length);
     }
   }
@@ -398,24 +362,15 @@ export function planStatement(
       const key = pinnedKey(table, statement.where, params);
       if (statement.projection !== "*") {
         let returnsEncrypted = false;
-        for (const p of statement.projection) {
-          const relation = relate(p.steps, table.fields);
-          if (relation.kind === "inside")
-            throw new EncryptionError(
-              "operation.unsupported",
-              `The SELECT list reaches inside the encrypted field "${relation.field.path}"; select the whole field. Nothing was sent.`,
-              { table: table.name, field: relation.field.path },
-            );
-          if (relation.kind !== "none") returnsEncrypted = true;
-        }
+        for (const p of statement.projection)
+          if (projectedPath(table, p.steps, "The SELECT list")) returnsEncrypted = true;
         const projected = new Set(statement.projection.map((p: PathExpr) => p.steps[0]));
         const keyNames =
           table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
         if (returnsEncrypted && !key && !keyNames.every((k) => projected.has(k))) {
-          throw new EncryptionError(
-            "operation.unsupported",
-            `The SELECT returns encrypted fields without the key attributes they are bound to; add ${keyNames.join(" and ")} to the SELECT list, or pin them in WHERE. Nothing was sent.`,
-            { table: table.name },
+          throw refuseOperation(
+            table,
+            `The SELECT returns encrypted fields without the key attributes they are bound to; add ${keyNames.join(" and ")} to the SELECT list, or pin them in WHERE.`,
           );
         }
       }

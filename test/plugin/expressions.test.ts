@@ -560,7 +560,7 @@ describe("conditions, filters and key conditions", () => {
     "addresses[0].zip = :v",
     "#x = :v OR NOT ssn = :w",
     "attribute_exists(ssn.inner)",
-  ])("refuses %s, pointing to blind indexes", async (ConditionExpression) => {
+  ])("refuses %s, pointing to beacons", async (ConditionExpression) => {
     const { fake, doc } = setup();
     const error = await refused(
       doc.send(
@@ -579,7 +579,7 @@ describe("conditions, filters and key conditions", () => {
       ),
       fake,
     );
-    expect(error.message).toMatch(/Blind indexes.*not yet available/);
+    expect(error.message).toMatch(/field with a beacon.*searchable-encryption\.md/);
   });
 
   it("refuses filters on encrypted fields in Query and Scan, and key conditions on an encrypted index key", async () => {

@@ -236,7 +236,7 @@ describe("PartiQL SELECT and DELETE", () => {
       client.send(new ExecuteStatementCommand({ Statement, Parameters: [S("1")] })),
       fake,
     );
-    expect(error.message).toMatch(/Blind indexes.*not yet available/);
+    expect(error.message).toMatch(/field with a beacon.*searchable-encryption\.md/);
   });
 
   it("WHERE may ask whether an encrypted field is there", async () => {

@@ -1,0 +1,127 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type DynamoDBLocal,
+} from "../../scripts/dynamodb-local/start";
+import { createTable } from "../../test/support/dynamodb";
+import { createBeaconKey, fieldEncryption, LocalKeyProvider } from "../../src";
+import { compare, withTarget, type Comparison, type HarnessOptions } from "../harness";
+import { BENCH_KEYS } from "./stub-client";
+
+/**
+ * Beacons on DynamoDB Local, side by side in one run: a Query by a 16-bit
+ * beacon on its GSI against a Query by a plain attribute on a GSI of the same
+ * shape (both through the plugin, one matching item among 2,000), and a Put
+ * that writes a beacon against the same Put without one.
+ */
+export async function beacons(
+  local: DynamoDBLocal,
+  options: HarnessOptions,
+  quick: boolean,
+): Promise<Comparison[]> {
+  const table = `bench-beacons-${Date.now().toString(36)}`;
+  const endpoint = {
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  };
+  const admin = new DynamoDBClient(endpoint);
+  await createTable(admin, table, {
+    partitionKey: "pk",
+    sortKey: "sk",
+    indexes: [
+      { name: "email-index", partitionKey: "email__beacon" },
+      { name: "plain-index", partitionKey: "plainEmail" },
+    ],
+  });
+  const keyProvider = new LocalKeyProvider({ keys: BENCH_KEYS });
+  const beaconKey = await createBeaconKey(keyProvider, "bench");
+  const client = (beacon: boolean) => {
+    const low = new DynamoDBClient(endpoint);
+    low.middlewareStack.use(
+      fieldEncryption({
+        keyId: "bench",
+        keyProvider,
+        beaconKey,
+        tables: {
+          [table]: {
+            partitionKey: "pk",
+            sortKey: "sk",
+            fields: { email: beacon ? { beacon: { length: 16, index: "email-index" } } : {} },
+          },
+        },
+      }),
+    );
+    return DynamoDBDocumentClient.from(low);
+  };
+  const withBeacon = client(true);
+  const without = client(false);
+  const count = quick ? 200 : 2000;
+  for (let i = 0; i < count; i++) {
+    const email = `user${i}@example.com`;
+    await withBeacon.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: `u#${i}`, sk: "p", email, plainEmail: email },
+      }),
+    );
+  }
+  const searched = "user7@example.com";
+  const query = await compare(
+    "Beacons (DynamoDB Local)",
+    `Query one item of ${count} by a 16-bit beacon GSI vs by a plain attribute GSI`,
+    {
+      plain: () =>
+        withBeacon.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: "plain-index",
+            KeyConditionExpression: "plainEmail = :e",
+            ExpressionAttributeValues: { ":e": searched },
+          }),
+        ),
+      beacon: () =>
+        withBeacon.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: "email-index",
+            KeyConditionExpression: "email = :e",
+            ExpressionAttributeValues: { ":e": searched },
+          }),
+        ),
+    },
+    "plain",
+    options,
+  );
+  let n = count;
+  const put = await compare(
+    "Beacons (DynamoDB Local)",
+    "Put of an item whose encrypted field has a beacon vs the same field without one",
+    {
+      "no beacon": () =>
+        without.send(
+          new PutCommand({ TableName: table, Item: { pk: `n#${++n}`, sk: "p", email: "a@b" } }),
+        ),
+      beacon: () =>
+        withBeacon.send(
+          new PutCommand({ TableName: table, Item: { pk: `b#${++n}`, sk: "p", email: "a@b" } }),
+        ),
+    },
+    "no beacon",
+    options,
+  );
+  return [
+    withTarget(
+      query,
+      `Query by beacon: ≤ 1.2× (got ${query.ratio.beacon!.toFixed(3)})`,
+      query.ratio.beacon! <= 1.2,
+    ),
+    withTarget(
+      put,
+      `Put with a beacon: ≤ 1.05× (got ${put.ratio.beacon!.toFixed(3)})`,
+      put.ratio.beacon! <= 1.05,
+    ),
+  ];
+}

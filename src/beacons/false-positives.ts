@@ -1,0 +1,45 @@
+import type { ResolvedTable } from "../config/resolved-config";
+import { forEachSlot } from "../engine/field-locator";
+import type { WireItem } from "../format/wire";
+import { beaconInput } from "./beacon-derivation";
+import { beaconSource } from "./beacon-keyring";
+import type { BeaconMatch } from "./beacon-match";
+
+/** Whether a decrypted item's field, normalised, is one of the searched values of every match. */
+function matchesAll(
+  table: ResolvedTable,
+  item: WireItem,
+  matches: readonly BeaconMatch[],
+): boolean {
+  return matches.every(({ field, accepted }) => {
+    let value: unknown;
+    forEachSlot(item, field.segments, (slot) => (value = slot.value));
+    // An item without the field (a stale beacon, or an index that does not project the field: see
+    // docs/searchable-encryption.md) does not hold the searched value.
+    if (value === undefined || (typeof value === "object" && value !== null && "NULL" in value))
+      return false;
+    return accepted.has(
+      beaconInput(beaconSource(table, field, value), field.beacon).toString("hex"),
+    );
+  });
+}
+
+/**
+ * Removes, after decryption, the items of a Query, Scan or SELECT page that
+ * share a truncated beacon with a searched value but hold another value, and
+ * sets `Count` to what is left. `ScannedCount` and `LastEvaluatedKey` stay
+ * DynamoDB's, so pagination is unchanged. Returns whether anything changed.
+ */
+export function removeFalsePositives(
+  table: ResolvedTable,
+  body: Record<string, unknown>,
+  matches: readonly BeaconMatch[],
+): boolean {
+  const items = body.Items;
+  if (matches.length === 0 || !Array.isArray(items)) return false;
+  const kept = (items as WireItem[]).filter((item) => matchesAll(table, item, matches));
+  if (kept.length === items.length) return false;
+  items.splice(0, items.length, ...kept);
+  if (typeof body.Count === "number") body.Count = kept.length;
+  return true;
+}
