@@ -67,6 +67,13 @@ export interface TableToolOptions {
   maxRate?: number;
   /** Upper bound on consumed capacity units per second (reads and writes, from `ReturnConsumedCapacity`). */
   maxCapacity?: number;
+  /**
+   * How often a call throttled or failed transiently (DynamoDB throttling, a
+   * KMS throttle or 5xx) is retried, with exponential backoff and full jitter
+   * from 100 ms up to 10 s, before the run stops with its checkpoint saved.
+   * Default 8. (The SDK clients' own retries come first.)
+   */
+  retries?: number;
   /** Aborting stops the run after the pages in flight: their writes finish and the checkpoint is saved. */
   signal?: AbortSignal;
   /** Called after each page with the run's figures. */

@@ -26,7 +26,7 @@ import {
 import { type MigrationField, migrationFields } from "./migration-field";
 import { analysePage } from "./page-analysis";
 import { RateLimiter } from "./rate-limiter";
-import { sleep, withRetry } from "./retry";
+import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from "./retry";
 import { TableCheckpointStore } from "./table-checkpoint-store";
 import type { MigrateTableOptions, VerifyTableOptions } from "./table-options";
 import type { RewriteKind } from "./value-state";
@@ -86,6 +86,8 @@ function checkOptions(options: RunOptions, table: string): void {
       `maxConflictRetries: expected a whole number, got ${String(options.maxConflictRetries)}`,
       table,
     );
+  if (options.retries !== undefined && (!whole(options.retries) || options.retries < 0))
+    invalid(`retries: expected a whole number, got ${String(options.retries)}`, table);
   for (const kind of options.only ?? [])
     if (!ALL_KINDS.includes(kind))
       invalid(`only: expected some of ${ALL_KINDS.join(", ")}, got ${JSON.stringify(kind)}`, table);
@@ -171,6 +173,7 @@ class Run {
   failure: unknown;
   private readonly started = Date.now();
   remainingSample: number | undefined;
+  readonly retry: RetryPolicy;
 
   constructor(
     readonly command: Command,
@@ -189,6 +192,7 @@ class Run {
     this.locator = new KeyLocator(engine.resolved.provider);
     this.currentKeys = new Set(table.fields.map((f) => f.keyId));
     this.remainingSample = options.sample;
+    this.retry = { ...DEFAULT_RETRY, ...(options.retries !== undefined ? { retries: options.retries } : {}) };
     this.report = {
       command,
       table: options.table,
@@ -205,6 +209,9 @@ class Run {
       elapsedMs: 0,
     };
   }
+
+  /** Runs a call with the run's retry policy for throttling and transient failures. */
+  attempt = <T>(call: () => Promise<T>): Promise<T> => withRetry(call, this.retry);
 
   keyOf = (item: WireItem): WireItem => {
     const key: WireItem = {};
@@ -262,7 +269,7 @@ class Run {
 
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
 async function processPage(run: Run, items: WireItem[]): Promise<void> {
-  const analysed = await withRetry(() => analysePage(run.engine, run.locator, run.targets, items));
+  const analysed = await run.attempt(() => analysePage(run.engine, run.locator, run.targets, items));
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
   const bad = analysed.map((a) =>
@@ -272,7 +279,7 @@ async function processPage(run: Run, items: WireItem[]): Promise<void> {
     bad.forEach((b) => (b ? run.report.items.skipped++ : run.report.items.current++));
     return;
   }
-  const plans = await withRetry(() => planRewrites(run.engine, analysed, run.only));
+  const plans = await run.attempt(() => planRewrites(run.engine, analysed, run.only));
   await mapLimit(
     plans.map((plan, i) => ({ plan, item: analysed[i]!.item, bad: bad[i]! })),
     run.options.concurrency ?? 16,
@@ -298,7 +305,7 @@ async function writeItem(run: Run, read: WireItem, first: ItemPlan, bad: boolean
       for (const [path, n] of write.values) run.report.fields[path]!.rewritten += n;
       return;
     }
-    const outcome = await withRetry(() => conditionalWrite(run.client, run.options.table, write));
+    const outcome = await run.attempt(() => conditionalWrite(run.client, run.options.table, write));
     await run.capacity.take(outcome.capacity);
     if (outcome.written) {
       items.rewritten++;
@@ -311,7 +318,7 @@ async function writeItem(run: Run, read: WireItem, first: ItemPlan, bad: boolean
         key,
         new Error(`the application kept writing the item; gave up after ${attempt + 1} conflicts`),
       );
-    const got = await withRetry(() =>
+    const got = await run.attempt(() =>
       run.client.send(
         new GetItemCommand({
           TableName: run.options.table,
@@ -327,13 +334,13 @@ async function writeItem(run: Run, read: WireItem, first: ItemPlan, bad: boolean
       return;
     }
     const item = wireFromAttributeValues(got.Item, run.options.table);
-    const analysed = await withRetry(() =>
+    const analysed = await run.attempt(() =>
       analysePage(run.engine, run.locator, run.targets, [item]),
     );
     bad = analysed[0]!.fields.some((f) =>
       f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid"),
     );
-    plan = (await withRetry(() => planRewrites(run.engine, analysed, run.only)))[0]!;
+    plan = (await run.attempt(() => planRewrites(run.engine, analysed, run.only)))[0]!;
   }
 }
 
@@ -352,7 +359,7 @@ async function runSegment(
       await store?.release(segment);
       return;
     }
-    const page = await withRetry(() =>
+    const page = await run.attempt(() =>
       run.client.send(
         new ScanCommand({
           TableName: run.options.table,

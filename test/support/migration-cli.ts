@@ -52,8 +52,8 @@ export function startCli(args: readonly string[]): { child: ChildProcess; done: 
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout!.on("data", (c: Buffer) => out.push(c));
-  child.stderr!.on("data", (c: Buffer) => err.push(c));
+  child.stdout.on("data", (c: Buffer) => out.push(c));
+  child.stderr.on("data", (c: Buffer) => err.push(c));
   const done = new Promise<CliRun>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) =>
