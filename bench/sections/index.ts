@@ -5,6 +5,7 @@ import { dynamoLocal } from "./dynamodb-local";
 import { exportMemory, itemApi } from "./item-api";
 import { kmsEconomics } from "./kms-economics";
 import { memory } from "./memory";
+import { migration } from "./migration";
 import { pluginStub } from "./plugin-stub";
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
@@ -17,6 +18,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
   return [
     { name: "stub", run: () => pluginStub(options, quick) },
     { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
+    { name: "migration", run: () => withLocal((l) => migration(l, quick)) },
     {
       name: "kms",
       run: async () => {
