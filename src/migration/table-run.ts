@@ -192,7 +192,10 @@ class Run {
     this.locator = new KeyLocator(engine.resolved.provider);
     this.currentKeys = new Set(table.fields.map((f) => f.keyId));
     this.remainingSample = options.sample;
-    this.retry = { ...DEFAULT_RETRY, ...(options.retries !== undefined ? { retries: options.retries } : {}) };
+    this.retry = {
+      ...DEFAULT_RETRY,
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    };
     this.report = {
       command,
       table: options.table,
@@ -269,7 +272,9 @@ class Run {
 
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
 async function processPage(run: Run, items: WireItem[]): Promise<void> {
-  const analysed = await run.attempt(() => analysePage(run.engine, run.locator, run.targets, items));
+  const analysed = await run.attempt(() =>
+    analysePage(run.engine, run.locator, run.targets, items),
+  );
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
   const bad = analysed.map((a) =>
