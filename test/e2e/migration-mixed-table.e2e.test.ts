@@ -24,8 +24,11 @@ import {
 } from "../support/mixed-table";
 
 /**
- * The issue's mixed table. 10,000 items take about N s here; see
- * docs/migration.md for the figures and bench/ for the 10,000-item run.
+ * The issue's mixed table. The issue asks for 10,000 items; on this 2-core
+ * machine, shared and at a load average of about 8, the whole file took 263 s
+ * with 10,000 (filling the table alone 97 s) and about 30 s with 2,000, so it
+ * runs 2,000 by default; MIGRATION_MIXED_ITEMS=10000 runs the issue's size
+ * (it passes), and `npm run bench -- --only migration` migrates 10,000 items.
  */
 const N = Number(process.env.MIGRATION_MIXED_ITEMS ?? 2000);
 jest.setTimeout(240_000);
@@ -116,6 +119,13 @@ describe(`verify, migrate and keys on a mixed table of ${N} items`, () => {
         expect.objectContaining({ keyId: keys.current, current: true }),
       ]),
     );
+  });
+
+  it("verify with sample checks that many items from random segments and says it was a sample", async () => {
+    const report = await verifyTable({ config: config(), table, client: plain, sample: 200 });
+    expect(report.sampled).toBe(true);
+    expect(report.items.scanned).toBe(200);
+    expect(report.fields.ssn!.plaintext + report.fields.ssn!.current).toBeLessThan(200);
   });
 
   it("migrate --dry-run reports the rewrites and writes nothing", async () => {
