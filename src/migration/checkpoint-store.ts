@@ -14,6 +14,8 @@ export interface SegmentPosition {
   /** The `LastEvaluatedKey` of the last page finished; undefined before the first. */
   lastKey: WireItem | undefined;
   done: boolean;
+  /** True once a page of the segment held values not in their target state (sticky), so that a resumed `verify` cannot pass. */
+  notCurrent?: boolean;
 }
 
 /**
@@ -25,7 +27,11 @@ export interface SegmentPosition {
 export interface CheckpointStore {
   /** True when other processes share the checkpoint, so that a worker may take over their expired segments. */
   readonly shared: boolean;
-  /** Checks or records the run's identity; a stored checkpoint of another run throws `migration.checkpointMismatch`. */
+  /**
+   * Checks or records the run's identity; a stored checkpoint of another run
+   * throws `migration.checkpointMismatch`. With `resume`, a missing checkpoint
+   * throws `migration.checkpointMissing`.
+   */
   open(identity: RunIdentity, resume: boolean): Promise<void>;
   /** Takes a segment: its position, or undefined when it is done or another live worker holds it. */
   claim(segment: number): Promise<SegmentPosition | undefined>;
@@ -33,6 +39,8 @@ export interface CheckpointStore {
   save(segment: number, position: SegmentPosition): Promise<boolean>;
   /** Gives a segment up without finishing it, so that another worker may take it at once. */
   release(segment: number): Promise<void>;
+  /** True when a saved page of any segment held values not in their target state. */
+  priorNotCurrent(): Promise<boolean>;
   /** Segments not yet done, whoever holds them. */
   unfinished(): Promise<number[]>;
   /** Stops heartbeats and flushes. */

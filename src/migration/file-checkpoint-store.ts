@@ -81,6 +81,12 @@ export class FileCheckpointStore implements CheckpointStore {
     return Promise.resolve();
   }
 
+  priorNotCurrent(): Promise<boolean> {
+    return Promise.resolve(
+      Object.values(this.content!.segments).some((p) => p.notCurrent === true),
+    );
+  }
+
   unfinished(): Promise<number[]> {
     const { identity, segments } = this.content!;
     const out: number[] = [];

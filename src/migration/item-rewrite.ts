@@ -5,7 +5,7 @@ import type { WireItem, WireValue } from "../format/wire";
 import { settleEncrypt } from "../items/settle";
 import type { SharedEngine } from "../items/shared-engine";
 import { fieldSlots, type ItemAnalysis } from "./page-analysis";
-import { type RewriteKind, rewriteKind } from "./value-state";
+import { type RewriteKind, rewriteKinds } from "./value-state";
 
 /**
  * One conditional `UpdateItem` for one item: the top-level attributes to
@@ -28,6 +28,14 @@ export interface ItemWrite {
 /** What an item needs: nothing, a write, or nothing possible because encrypting failed. */
 export type ItemPlan =
   { kind: "none" } | { kind: "write"; write: ItemWrite } | { kind: "failed"; error: unknown };
+
+/** Errors about one item's own values or key (a type pydynox cannot hold, a value over KMS's limit, a bad key), which retrying cannot fix. */
+export function isItemFailure(error: unknown): boolean {
+  return (
+    error instanceof EncryptionError &&
+    (error.code.startsWith("value.") || error.code.startsWith("item."))
+  );
+}
 
 function keyOf(analysis: ItemAnalysis): WireItem {
   const table = analysis.fields[0]!.target.table;
@@ -57,8 +65,7 @@ export async function planRewrites(
       if (f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid")) return;
       const chosen: number[] = [];
       f.states.forEach((state, i) => {
-        const kind = rewriteKind(state);
-        if (kind !== undefined && only.has(kind)) chosen.push(i);
+        if (rewriteKinds(state).some((kind) => only.has(kind))) chosen.push(i);
       });
       if (chosen.length === 0) return;
       // Plaintext needs no decrypting; a field with encrypted values starts from its decrypted copy.
@@ -76,6 +83,8 @@ export async function planRewrites(
     const plan = plans[item]!;
     if (plan.kind === "failed") return;
     if (!result.ok) {
+      // Only a failure of this item's own values fails the item; KMS throttling, an outage or a denial throws, so the page is retried or the run stops with its checkpoint before this page.
+      if (!isItemFailure(result.error)) throw result.error;
       plans[item] = { kind: "failed", error: result.error };
       return;
     }

@@ -11,7 +11,7 @@ export interface FieldCounts {
   plaintext: number;
   /** Values in the field's target state: its format, scheme and current key. */
   current: number;
-  /** Values that decrypt but need re-encrypting, by reason: a retired key, another format or scheme. */
+  /** Values that decrypt but need re-encrypting, by reason: a retired key, another format or scheme (a value with both counts in both). */
   notCurrent: { keys: number; formats: number };
   /** Encrypted values that decrypt, by `format/scheme/keyId`. */
   encrypted: Record<string, number>;
@@ -65,8 +65,10 @@ export interface MigrationReport {
     scanned: number;
     /** Items written (with `dryRun`: that would be). */
     rewritten: number;
-    /** Items with nothing to rewrite. */
+    /** Items with nothing to rewrite: every value in scope current (or missing). */
     current: number;
+    /** `verify`/`keys`: items with values to rewrite (plaintext, retired key, other format, within `only`). */
+    notCurrent: number;
     /** Conditional writes that failed because the application wrote first. */
     conflicts: number;
     /** Items that could not be rewritten (encrypting failed, or conflicts outlasted the retries). */
@@ -80,6 +82,8 @@ export interface MigrationReport {
   undecryptable: ItemProblem[];
   /** The first failed items. */
   failures: ItemProblem[];
+  /** Remarks that qualify the counts, such as a resumed checkpoint whose earlier pages held values not current. */
+  notes: string[];
   /** What stopped the run, when something did. */
   error?: { code: string | undefined; message: string };
   elapsedMs: number;
@@ -127,7 +131,10 @@ export function countPage(
             break;
           default: {
             if (state.kind === "current") counts.current++;
-            else counts.notCurrent[state.reason]++;
+            else {
+              if (state.keys) counts.notCurrent.keys++;
+              if (state.formats) counts.notCurrent.formats++;
+            }
             const bucket = `${state.format}/${state.scheme}/${state.keyId}`;
             counts.encrypted[bucket] = (counts.encrypted[bucket] ?? 0) + 1;
             let key = report.keys.find((k) => k.keyId === state.keyId);
@@ -145,6 +152,26 @@ export function countPage(
           }
         }
       }
+    }
+  }
+}
+
+/** Adds the undecryptable and misshapen values of an item found on a re-read (after a conflict) to the report. */
+export function countBad(
+  report: MigrationReport,
+  analysis: ItemAnalysis,
+  keyOf: (item: WireItem) => WireItem,
+): void {
+  for (const { target, states } of analysis.fields) {
+    const path = target.field.path;
+    const counts = (report.fields[path] ??= emptyFieldCounts());
+    for (const state of states) {
+      if (state.kind === "invalid") counts.invalid++;
+      else if (state.kind === "undecryptable")
+        counts.undecryptable[state.code] = (counts.undecryptable[state.code] ?? 0) + 1;
+      else continue;
+      if (report.undecryptable.length < MAX_LISTED)
+        report.undecryptable.push({ key: keyOf(analysis.item), field: path, code: state.code });
     }
   }
 }

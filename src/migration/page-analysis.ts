@@ -156,9 +156,10 @@ async function classify(
     return;
   }
   const form: EncryptedForm = { format: description.format, scheme: description.scheme, keyId };
-  if (form.format !== targetFormat(target))
-    analysis.states[value.index] = { kind: "notCurrent", reason: "formats", ...form };
-  else if (keyId !== target.field.keyId)
-    analysis.states[value.index] = { kind: "notCurrent", reason: "keys", ...form };
-  else analysis.states[value.index] = { kind: "current", ...form };
+  // A bound native value is never rewritten into pydynox's unbound format: for a field that writes pydynox, it counts as current.
+  const downgrade = form.format === "native" && targetFormat(target) === "pydynox";
+  const formats = form.format !== targetFormat(target) && !downgrade;
+  const keys = keyId !== target.field.keyId;
+  analysis.states[value.index] =
+    formats || keys ? { kind: "notCurrent", keys, formats, ...form } : { kind: "current", ...form };
 }

@@ -8,6 +8,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { EncryptionError } from "../errors/encryption-error";
 import type { WireItem } from "../format/wire";
 import type { CheckpointStore, RunIdentity, SegmentPosition } from "./checkpoint-store";
 import { checkIdentity } from "./file-checkpoint-store";
@@ -58,10 +59,48 @@ export class TableCheckpointStore implements CheckpointStore {
     return { id: { S: `${this.runId}#${part}` } };
   }
 
-  async open(identity: RunIdentity): Promise<void> {
+  async open(identity: RunIdentity, resume: boolean): Promise<void> {
     this.runId = this.options.runId ?? `${identity.command}:${identity.table}`;
     this.totalSegments = identity.totalSegments;
     await this.ensureTable();
+    const where = `"${this.runId}" in table ${this.options.tableName}`;
+    if (resume) {
+      const meta = await this.meta();
+      // Precondition: --resume continues a run that exists; a typo in --run-id must not start over silently.
+      if (!meta)
+        throw new EncryptionError(
+          "migration.checkpointMissing",
+          `--resume: there is no run ${where}`,
+          { table: identity.table },
+        );
+      checkIdentity(meta, identity, where);
+    } else {
+      await this.create(identity, where);
+    }
+    this.timer = setInterval(() => void this.heartbeat(), Math.max(50, this.leaseMs / 3));
+    this.timer.unref();
+  }
+
+  private async meta(): Promise<RunIdentity | undefined> {
+    const out = await withRetry(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.options.tableName,
+          Key: this.id("meta"),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const text = out.Item?.identity?.S;
+    return text === undefined ? undefined : (JSON.parse(text) as RunIdentity);
+  }
+
+  /**
+   * Starts the run, or joins it when another worker started it. A run whose
+   * segments are all done is refused: a second pass under the same id would
+   * scan nothing and report success.
+   */
+  private async create(identity: RunIdentity, where: string): Promise<void> {
     try {
       await withRetry(() =>
         this.client.send(
@@ -74,20 +113,14 @@ export class TableCheckpointStore implements CheckpointStore {
       );
     } catch (error) {
       if (!isNamed(error, "ConditionalCheckFailedException")) throw error;
-      const out = await withRetry(() =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.options.tableName,
-            Key: this.id("meta"),
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      const stored = JSON.parse(out.Item?.identity?.S ?? "{}") as RunIdentity;
-      checkIdentity(stored, identity, `"${this.runId}" in table ${this.options.tableName}`);
+      checkIdentity((await this.meta()) ?? identity, identity, where);
+      if ((await this.unfinished()).length === 0)
+        throw new EncryptionError(
+          "migration.checkpointMismatch",
+          `The run ${where} is finished: give --resume to report on it, or a new --run-id for a new pass`,
+          { table: identity.table },
+        );
     }
-    this.timer = setInterval(() => void this.heartbeat(), Math.max(50, this.leaseMs / 3));
-    this.timer.unref();
   }
 
   private async ensureTable(): Promise<void> {
@@ -136,7 +169,11 @@ export class TableCheckpointStore implements CheckpointStore {
       this.held.add(segment);
       this.lost.delete(segment);
       const lastKey = out.Attributes?.lastKey?.S;
-      return { lastKey: lastKey ? (JSON.parse(lastKey) as WireItem) : undefined, done: false };
+      return {
+        lastKey: lastKey ? (JSON.parse(lastKey) as WireItem) : undefined,
+        done: false,
+        notCurrent: out.Attributes?.notCurrent?.BOOL === true,
+      };
     } catch (error) {
       if (isNamed(error, "ConditionalCheckFailedException")) return undefined;
       throw error;
@@ -151,7 +188,7 @@ export class TableCheckpointStore implements CheckpointStore {
           new UpdateItemCommand({
             TableName: this.options.tableName,
             Key: this.id(segment),
-            UpdateExpression: `SET #d = :d, #l = :until${position.lastKey ? ", lastKey = :k" : ""}`,
+            UpdateExpression: `SET #d = :d, #l = :until${position.lastKey ? ", lastKey = :k" : ""}${position.notCurrent ? ", notCurrent = :t" : ""}`,
             ConditionExpression: "#o = :me",
             ExpressionAttributeNames: { "#o": "owner", "#l": "leaseUntil", "#d": "done" },
             ExpressionAttributeValues: {
@@ -159,6 +196,7 @@ export class TableCheckpointStore implements CheckpointStore {
               ":d": { BOOL: position.done },
               ":until": { N: String(Date.now() + this.leaseMs) },
               ...(position.lastKey ? { ":k": { S: JSON.stringify(position.lastKey) } } : {}),
+              ...(position.notCurrent ? { ":t": { BOOL: true } } : {}),
             },
           }),
         ),
@@ -191,8 +229,12 @@ export class TableCheckpointStore implements CheckpointStore {
     }
   }
 
-  async unfinished(): Promise<number[]> {
-    const out: number[] = [];
+  async priorNotCurrent(): Promise<boolean> {
+    return (await this.segmentItems()).some((item) => item?.notCurrent?.BOOL === true);
+  }
+
+  private async segmentItems() {
+    const out = [];
     for (let s = 0; s < this.totalSegments; s++) {
       const got = await withRetry(() =>
         this.client.send(
@@ -203,9 +245,14 @@ export class TableCheckpointStore implements CheckpointStore {
           }),
         ),
       );
-      if (got.Item?.done?.BOOL !== true) out.push(s);
+      out.push(got.Item);
     }
     return out;
+  }
+
+  async unfinished(): Promise<number[]> {
+    const items = await this.segmentItems();
+    return items.flatMap((item, s) => (item?.done?.BOOL === true ? [] : [s]));
   }
 
   /** Extends the lease of every held segment; a segment whose lease another worker took is marked lost. */

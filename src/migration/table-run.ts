@@ -18,18 +18,19 @@ import { FileCheckpointStore } from "./file-checkpoint-store";
 import { type ItemPlan, planRewrites } from "./item-rewrite";
 import { KeyLocator } from "./key-locator";
 import {
+  countBad,
   countPage,
   hasValuesNotCurrent,
   MAX_LISTED,
   type MigrationReport,
 } from "./migration-report";
 import { type MigrationField, migrationFields } from "./migration-field";
-import { analysePage } from "./page-analysis";
+import { analysePage, type ItemAnalysis } from "./page-analysis";
 import { RateLimiter } from "./rate-limiter";
 import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from "./retry";
 import { TableCheckpointStore } from "./table-checkpoint-store";
 import type { MigrateTableOptions, VerifyTableOptions } from "./table-options";
-import type { RewriteKind } from "./value-state";
+import { type RewriteKind, rewriteKinds } from "./value-state";
 
 const ALL_KINDS: readonly RewriteKind[] = ["plaintext", "keys", "formats"];
 const MAX_SEGMENTS = 1_000_000;
@@ -88,6 +89,11 @@ function checkOptions(options: RunOptions, table: string): void {
     );
   if (options.retries !== undefined && (!whole(options.retries) || options.retries < 0))
     invalid(`retries: expected a whole number, got ${String(options.retries)}`, table);
+  // Preconditions: an empty list would check or rewrite nothing and still report ok.
+  if (options.only !== undefined && options.only.length === 0)
+    invalid("only: expected at least one of plaintext, keys, formats", table);
+  if (options.fields !== undefined && options.fields.length === 0)
+    invalid("fields: expected at least one configured field path", table);
   for (const kind of options.only ?? [])
     if (!ALL_KINDS.includes(kind))
       invalid(`only: expected some of ${ALL_KINDS.join(", ")}, got ${JSON.stringify(kind)}`, table);
@@ -171,6 +177,12 @@ class Run {
   readonly only: ReadonlySet<RewriteKind>;
   stopping = false;
   failure: unknown;
+  /** Segments with failed items in this run: not done, and not taken again by this process. */
+  readonly dirty = new Set<number>();
+  /** Segments this process is scanning now or will scan from its own share. */
+  readonly mine = new Set<number>();
+  /** True when a resumed checkpoint says earlier pages held values not in their target state. */
+  carriedNotCurrent = false;
   private readonly started = Date.now();
   remainingSample: number | undefined;
   readonly retry: RetryPolicy;
@@ -204,7 +216,16 @@ class Run {
       only: ALL_KINDS.filter((k) => this.only.has(k)),
       segments: { total: totalSegments, finished: [] },
       sampled: options.sample !== undefined,
-      items: { scanned: 0, rewritten: 0, current: 0, conflicts: 0, failed: 0, skipped: 0 },
+      items: {
+        scanned: 0,
+        rewritten: 0,
+        current: 0,
+        notCurrent: 0,
+        conflicts: 0,
+        failed: 0,
+        skipped: 0,
+      },
+      notes: [],
       fields: {},
       keys: [],
       undecryptable: [],
@@ -264,65 +285,127 @@ class Run {
         message: `stopped by ${String(this.options.signal?.reason ?? "abort")}; the checkpoint is saved`,
       };
     } else if (report.items.failed > 0) report.status = "failed";
-    else if (hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun))
+    else if (
+      hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun) ||
+      this.carriedNotCurrent
+    )
       report.status = "notCurrent";
+    if (this.carriedNotCurrent && report.status === "notCurrent")
+      report.notes.push(
+        "Pages scanned before the checkpoint was resumed held values not in their target state; their counts are not in this report (run verify without the checkpoint for them)",
+      );
     return report;
   }
 }
 
+const isBad = (a: ItemAnalysis) =>
+  a.fields.some((f) => f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid"));
+
+/** True when some value of the item is not in its target state, within `only` (undecryptable values always count). */
+function notCurrentIn(run: Run, a: ItemAnalysis): boolean {
+  return a.fields.some((f) =>
+    f.states.some((s) => {
+      if (s.kind === "current") return false;
+      const kinds = rewriteKinds(s);
+      return kinds.length === 0 || kinds.some((k) => run.only.has(k));
+    }),
+  );
+}
+
+/** DynamoDB's refusals of one item (say, over 400 KB once encrypted), which retrying cannot fix. */
+const ITEM_REFUSALS = new Set(["ValidationException", "ItemCollectionSizeLimitExceededException"]);
+
+/** What a page came to: items that failed, and whether values not in their target state remain. */
+interface PageOutcome {
+  failed: number;
+  notCurrent: boolean;
+}
+
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
-async function processPage(run: Run, items: WireItem[]): Promise<void> {
+async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   const analysed = await run.attempt(() =>
     analysePage(run.engine, run.locator, run.targets, items),
   );
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
-  const bad = analysed.map((a) =>
-    a.fields.some((f) => f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid")),
-  );
   if (run.command !== "migrate") {
-    bad.forEach((b) => (b ? run.report.items.skipped++ : run.report.items.current++));
-    return;
+    let notCurrent = false;
+    for (const a of analysed) {
+      const bad = isBad(a);
+      const pending = notCurrentIn(run, a);
+      if (bad) run.report.items.skipped++;
+      else if (pending) run.report.items.notCurrent++;
+      else run.report.items.current++;
+      notCurrent ||= bad || pending;
+    }
+    return { failed: 0, notCurrent };
   }
   const plans = await run.attempt(() => planRewrites(run.engine, analysed, run.only));
-  await mapLimit(
-    plans.map((plan, i) => ({ plan, item: analysed[i]!.item, bad: bad[i]! })),
+  const outcomes = await mapLimit(
+    plans.map((plan, i) => ({ plan, analysis: analysed[i]! })),
     run.options.concurrency ?? 16,
-    (entry) => writeItem(run, entry.item, entry.plan, entry.bad),
+    (entry) => writeItem(run, entry.analysis, entry.plan),
   );
+  return {
+    failed: outcomes.filter((o) => o === "failed").length,
+    notCurrent: outcomes.some((o) => o === "bad"),
+  };
 }
 
-/** Writes one item's plan; on a conflict re-reads the item, and retries unless it is current now. */
-async function writeItem(run: Run, read: WireItem, first: ItemPlan, bad: boolean): Promise<void> {
+/**
+ * Writes one item's plan; on a conflict re-reads the item, and retries unless
+ * it is current now. Returns `failed`, `bad` (it keeps an undecryptable or
+ * misshapen value, counted in the report) or `ok`.
+ */
+async function writeItem(
+  run: Run,
+  scanned: ItemAnalysis,
+  first: ItemPlan,
+): Promise<"failed" | "bad" | "ok"> {
   const { items } = run.report;
   let plan = first;
-  const key = run.keyOf(read);
+  let analysis = scanned;
+  const key = run.keyOf(scanned.item);
   for (let attempt = 0; ; attempt++) {
-    if (plan.kind === "failed") return run.fail(key, plan.error);
-    if (plan.kind === "none") {
+    const bad = isBad(analysis);
+    if (analysis !== scanned && bad) countBad(run.report, analysis, run.keyOf); // found on the re-read
+    if (plan.kind === "failed") {
+      run.fail(key, plan.error);
+      return "failed";
+    }
+    if (plan.kind === "none" || run.report.dryRun) {
+      if (plan.kind === "write") {
+        items.rewritten++;
+        for (const [path, n] of plan.write.values) run.report.fields[path]!.rewritten += n;
+      } else if (!bad) items.current++;
       if (bad) items.skipped++;
-      else items.current++;
-      return;
+      return bad ? "bad" : "ok";
     }
     const write = plan.write;
-    if (run.report.dryRun) {
-      items.rewritten++;
-      for (const [path, n] of write.values) run.report.fields[path]!.rewritten += n;
-      return;
+    let outcome;
+    try {
+      outcome = await run.attempt(() => conditionalWrite(run.client, run.options.table, write));
+    } catch (error) {
+      const name = (error as { name?: unknown } | null)?.name;
+      if (typeof name !== "string" || !ITEM_REFUSALS.has(name)) throw error;
+      run.fail(key, error);
+      return "failed";
     }
-    const outcome = await run.attempt(() => conditionalWrite(run.client, run.options.table, write));
     await run.capacity.take(outcome.capacity);
     if (outcome.written) {
       items.rewritten++;
       for (const [path, n] of write.values) run.report.fields[path]!.rewritten += n;
-      return;
+      if (bad) items.skipped++;
+      return bad ? "bad" : "ok";
     }
     items.conflicts++;
-    if (attempt >= (run.options.maxConflictRetries ?? 5))
-      return run.fail(
+    if (attempt >= (run.options.maxConflictRetries ?? 5)) {
+      run.fail(
         key,
         new Error(`the application kept writing the item; gave up after ${attempt + 1} conflicts`),
       );
+      return "failed";
+    }
     const got = await run.attempt(() =>
       run.client.send(
         new GetItemCommand({
@@ -336,16 +419,14 @@ async function writeItem(run: Run, read: WireItem, first: ItemPlan, bad: boolean
     await run.capacity.take(got.ConsumedCapacity?.CapacityUnits ?? 0);
     if (!got.Item) {
       items.current++; // deleted meanwhile: nothing left to migrate
-      return;
+      return "ok";
     }
     const item = wireFromAttributeValues(got.Item, run.options.table);
-    const analysed = await run.attempt(() =>
+    const reread = await run.attempt(() =>
       analysePage(run.engine, run.locator, run.targets, [item]),
     );
-    bad = analysed[0]!.fields.some((f) =>
-      f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid"),
-    );
-    plan = (await run.attempt(() => planRewrites(run.engine, analysed, run.only)))[0]!;
+    analysis = reread[0]!;
+    plan = (await run.attempt(() => planRewrites(run.engine, reread, run.only)))[0]!;
   }
 }
 
@@ -359,6 +440,9 @@ async function runSegment(
   const position = store ? await store.claim(segment) : { lastKey: undefined, done: false };
   if (!position) return;
   let lastKey = position.lastKey;
+  let notCurrent = position.notCurrent === true;
+  // After a page with failed items the checkpoint stays before it, so that a resumed run retries them; the segment is then never marked done.
+  let clean = true;
   for (;;) {
     if (run.stopping || run.options.signal?.aborted || run.remainingSample === 0) {
       await store?.release(segment);
@@ -383,15 +467,21 @@ async function runSegment(
       run.remainingSample -= items.length;
     }
     await run.rate.take(items.length);
-    await processPage(run, items);
+    const outcome = await processPage(run, items);
+    notCurrent ||= outcome.notCurrent;
+    if (outcome.failed > 0 && clean) {
+      clean = false;
+      run.dirty.add(segment);
+    }
     lastKey = page.LastEvaluatedKey
       ? wireFromAttributeValues(page.LastEvaluatedKey, run.options.table)
       : undefined;
     const done = lastKey === undefined;
-    if (store && !(await store.save(segment, { lastKey, done }))) return; // another worker took the segment over
+    if (store && clean && !(await store.save(segment, { lastKey, done, notCurrent }))) return; // another worker took the segment over
     run.progress();
     if (done) {
-      run.report.segments.finished.push(segment);
+      if (clean) run.report.segments.finished.push(segment);
+      else await store?.release(segment);
       return;
     }
   }
@@ -454,6 +544,7 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   for (let s = worker.index; s < totalSegments; s += worker.count) own.push(s);
   if (options.sample !== undefined) own = shuffle(own);
   const queue = [...own];
+  for (const s of own) run.mine.add(s);
   const parallel = options.sample !== undefined ? 1 : Math.max(1, own.length);
   const runner = async (): Promise<void> => {
     for (;;) {
@@ -461,16 +552,27 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
       let segment = queue.shift();
       if (segment === undefined && store?.shared) {
         // Take over segments whose worker stopped heartbeating; wait while live workers hold the rest.
-        const rest = await store.unfinished();
-        if (rest.length === 0) return;
-        segment = rest[Math.floor(Math.random() * rest.length)];
+        const unfinished = await store.unfinished();
+        if (unfinished.length === 0) return;
+        // Never a segment this process runs, or one whose items failed here (another worker may retry those).
+        const rest = unfinished.filter((s) => !run.mine.has(s) && !run.dirty.has(s));
+        if (rest.length === 0) {
+          // What is left is this process's own (its runners finish it) or failed here.
+          if (unfinished.every((s) => run.dirty.has(s) || run.mine.has(s))) return;
+          await sleep(takeoverPause(options));
+          continue;
+        }
+        segment = rest[Math.floor(Math.random() * rest.length)]!;
+        run.mine.add(segment);
         const before = run.report.segments.finished.length;
         try {
-          await runSegment(run, store, segment!, totalSegments);
+          await runSegment(run, store, segment, totalSegments);
         } catch (error) {
           run.failure ??= error;
           run.stopping = true;
           return;
+        } finally {
+          run.mine.delete(segment);
         }
         if (run.report.segments.finished.length === before) await sleep(takeoverPause(options));
         continue;
@@ -487,6 +589,7 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   let complete: boolean;
   try {
     await Promise.all(Array.from({ length: parallel }, runner));
+    if (store && (await store.priorNotCurrent())) run.carriedNotCurrent = true;
     complete = store?.shared
       ? (await store.unfinished()).length === 0
       : run.report.segments.finished.length === own.length || run.remainingSample === 0;

@@ -16,8 +16,8 @@ export interface EncryptedForm {
  * field writes today (its target state):
  * - `plaintext`: no `ENC:` prefix; the migration encrypts it.
  * - `current`: the format, scheme and key the field writes now.
- * - `notCurrent`: it decrypts, but under a retired key (`keys`) or in another
- *   format or scheme (`formats`); the migration re-encrypts it.
+ * - `notCurrent`: it decrypts, but under a retired key (`keys`), in another
+ *   format or scheme (`formats`), or both; the migration re-encrypts it.
  * - `undecryptable`: it does not decrypt under the field's rules (tampered,
  *   malformed, a key or format the field does not accept); left as it is.
  * - `invalid`: a value of another shape than the path needs (a string where a
@@ -27,13 +27,16 @@ export interface EncryptedForm {
 export type ValueState =
   | { kind: "plaintext" }
   | ({ kind: "current" } & EncryptedForm)
-  | ({ kind: "notCurrent"; reason: "keys" | "formats" } & EncryptedForm)
+  | ({ kind: "notCurrent"; keys: boolean; formats: boolean } & EncryptedForm)
   | { kind: "undecryptable"; code: EncryptionErrorCode }
   | { kind: "invalid"; code: EncryptionErrorCode };
 
-/** The rewrite a value needs, or undefined when it needs none or cannot have one. */
-export function rewriteKind(state: ValueState): RewriteKind | undefined {
-  if (state.kind === "plaintext") return "plaintext";
-  if (state.kind === "notCurrent") return state.reason;
-  return undefined;
+/** The rewrites that bring a value to its target state (none when it is current or cannot be rewritten); `--only` selects a value when it names any of them. */
+export function rewriteKinds(state: ValueState): RewriteKind[] {
+  if (state.kind === "plaintext") return ["plaintext"];
+  if (state.kind !== "notCurrent") return [];
+  const kinds: RewriteKind[] = [];
+  if (state.keys) kinds.push("keys");
+  if (state.formats) kinds.push("formats");
+  return kinds;
 }

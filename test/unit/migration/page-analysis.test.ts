@@ -55,10 +55,24 @@ describe("analysePage: the state of each stored value", () => {
       { kind: "current", format: "native", scheme: "envelope", keyId: "k2" },
     ]);
     expect(await stateOf(retired)).toEqual([
-      { kind: "notCurrent", reason: "keys", format: "native", scheme: "envelope", keyId: "k1" },
+      {
+        kind: "notCurrent",
+        keys: true,
+        formats: false,
+        format: "native",
+        scheme: "envelope",
+        keyId: "k1",
+      },
     ]);
     expect(await stateOf(pydynox)).toEqual([
-      { kind: "notCurrent", reason: "formats", format: "pydynox", scheme: "envelope", keyId: "k2" },
+      {
+        kind: "notCurrent",
+        keys: false,
+        formats: true,
+        format: "pydynox",
+        scheme: "envelope",
+        keyId: "k2",
+      },
     ]);
     expect(await stateOf(tampered)).toEqual([
       { kind: "undecryptable", code: "ciphertext.tampered" },
