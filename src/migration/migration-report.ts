@@ -5,9 +5,9 @@ import type { RewriteKind } from "./value-state";
 
 /** Counts for one configured field. */
 export interface FieldCounts {
-  /** Items where the field is absent (or NULL). */
+  /** Items where the field is absent, or a NULL stands on the way to a nested field (a NULL at the field itself is a plaintext value). */
   missing: number;
-  /** Values without `ENC:`. */
+  /** Values without `ENC:` (any type, NULL included), as readers see them. */
   plaintext: number;
   /** Values in the field's target state: its format, scheme and current key. */
   current: number;

@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { ResolvedTable } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
+import { REQUEST_MIDDLEWARE_NAME, RESPONSE_MIDDLEWARE_NAME } from "../plugin/field-encryption";
 import type { WireItem } from "../format/wire";
 import { attributeValuesFromWire, wireFromAttributeValues } from "../items/attribute-values";
 import { type SharedEngine, sharedEngine } from "../items/shared-engine";
@@ -512,6 +513,19 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   const table = requireTable(engine.resolved, options.table);
   checkOptions(options, options.table);
   const targets = migrationFields(table, options.fields);
+  // Precondition: a client with the plugin would hand the tool decrypted values (plaintext counted wrongly) and refuse its conditional writes.
+  if (
+    options.client?.middlewareStack
+      .identify()
+      .some(
+        (entry) =>
+          entry.startsWith(RESPONSE_MIDDLEWARE_NAME) || entry.startsWith(REQUEST_MIDDLEWARE_NAME),
+      )
+  )
+    invalid(
+      "client: this DynamoDBClient has the fieldEncryption plugin; give a client without it (the tool reads stored values as they are and encrypts through the engine itself)",
+      options.table,
+    );
   const client = options.client ?? new DynamoDBClient({});
   const estimatedItems = await describeTable(client, options.table);
   let totalSegments = options.segments ?? 1;

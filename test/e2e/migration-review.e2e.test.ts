@@ -13,6 +13,7 @@ import {
   describeCiphertext,
   EncryptionError,
   type FieldEncryptionConfig,
+  fieldEncryption,
   type FieldOptions,
   type KeyProvider,
   listKeys,
@@ -246,6 +247,18 @@ describe("F8: KMS trouble while encrypting is retried, then stops the run before
     expect(resumed.status).toBe("ok");
     for (let i = 0; i < 6; i++)
       expect((await ssnOf(table, `p${i}`))?.S?.startsWith("ENC:")).toBe(true);
+  });
+});
+
+describe("F7: a client with the plugin is refused", () => {
+  it("verify through a plugin client throws migration.optionsInvalid instead of miscounting", async () => {
+    const table = await newTable(plaintextItems(1));
+    const client = plainDynamoClient();
+    client.middlewareStack.use(fieldEncryption(config(table)));
+    await expect(verifyTable({ config: config(table), table, client })).rejects.toMatchObject({
+      code: "migration.optionsInvalid",
+    });
+    client.destroy();
   });
 });
 
