@@ -4,6 +4,8 @@ import type { WireItem } from "../format/wire";
 export interface RunIdentity {
   command: "verify" | "migrate" | "keys";
   table: string;
+  /** The table's ARN and creation time: a table deleted and re-created (or restored) under the same name is another table. */
+  tableId: string;
   /** Digest of the fields in scope, their keys, formats and contexts, and of `only`. */
   fingerprint: string;
   totalSegments: number;

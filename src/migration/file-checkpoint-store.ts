@@ -11,7 +11,7 @@ interface FileContent {
 
 /** Compares two run identities and throws when a checkpoint belongs to another run. */
 export function checkIdentity(stored: RunIdentity, identity: RunIdentity, where: string): void {
-  const differs = (["command", "table", "fingerprint", "totalSegments"] as const).filter(
+  const differs = (["command", "table", "tableId", "fingerprint", "totalSegments"] as const).filter(
     (k) => stored[k] !== identity[k],
   );
   // Precondition: a checkpoint is resumed only by the run that wrote it; another table, config or segment count would skip items.

@@ -14,7 +14,7 @@ export type CheckpointOption =
       table: string;
       /** Names the run in the table; every worker of one run gives the same one. Default `<command>:<table>`. */
       runId?: string;
-      /** How long a segment stays claimed without a heartbeat; a killed worker's segments are taken over after it. Default 30,000 ms. */
+      /** How long a segment stays claimed without a heartbeat; a killed worker's segments are taken over after it. Default 30,000 ms, at least 3,000. */
       leaseMs?: number;
     };
 
@@ -53,6 +53,8 @@ export interface TableToolOptions {
   fields?: readonly string[];
   /** Parallel scan segments (DynamoDB `TotalSegments`), run concurrently. Default 1. */
   segments?: number;
+  /** At most this many segments scanned at once by this process (the others wait their turn). Default 32. */
+  parallelSegments?: number;
   /**
    * This process's share of the segments when W processes split one table:
    * `{ index: k, count: W }` takes the segments `s` with `s % W === k`

@@ -35,6 +35,10 @@ import { type RewriteKind, rewriteKinds } from "./value-state";
 
 const ALL_KINDS: readonly RewriteKind[] = ["plaintext", "keys", "formats"];
 const MAX_SEGMENTS = 1_000_000;
+/** Segments one process scans at once by default; the rest wait their turn, so that `--segments 2000` does not mean 2,000 scans in flight. */
+const DEFAULT_PARALLEL_SEGMENTS = 32;
+/** The shortest lease: a heartbeat (a third of it) must be sure to land in time. */
+const MIN_LEASE_MS = 3_000;
 
 type Command = MigrationReport["command"];
 type RunOptions = VerifyTableOptions & MigrateTableOptions;
@@ -90,6 +94,25 @@ function checkOptions(options: RunOptions, table: string): void {
     );
   if (options.retries !== undefined && (!whole(options.retries) || options.retries < 0))
     invalid(`retries: expected a whole number, got ${String(options.retries)}`, table);
+  const checkpoint = options.checkpoint;
+  if (
+    checkpoint &&
+    "table" in checkpoint &&
+    checkpoint.leaseMs !== undefined &&
+    !(checkpoint.leaseMs >= MIN_LEASE_MS)
+  )
+    invalid(
+      `leaseMs: expected at least ${MIN_LEASE_MS} ms, got ${String(checkpoint.leaseMs)}`,
+      table,
+    );
+  if (
+    options.parallelSegments !== undefined &&
+    (!whole(options.parallelSegments) || options.parallelSegments < 1)
+  )
+    invalid(
+      `parallelSegments: expected a whole number of at least 1, got ${String(options.parallelSegments)}`,
+      table,
+    );
   // Preconditions: an empty list would check or rewrite nothing and still report ok.
   if (options.only !== undefined && options.only.length === 0)
     invalid("only: expected at least one of plaintext, keys, formats", table);
@@ -147,10 +170,17 @@ function checkpointStore(
   });
 }
 
-async function describeTable(client: DynamoDBClient, table: string): Promise<number | undefined> {
+/** The table's approximate item count, and what identifies this very table (a table re-created under the same name is another). */
+async function describeTable(
+  client: DynamoDBClient,
+  table: string,
+): Promise<{ itemCount: number | undefined; tableId: string }> {
   try {
     const out = await withRetry(() => client.send(new DescribeTableCommand({ TableName: table })));
-    return out.Table?.ItemCount;
+    return {
+      itemCount: out.Table?.ItemCount,
+      tableId: `${out.Table?.TableArn ?? table}@${out.Table?.CreationDateTime?.toISOString() ?? "?"}`,
+    };
   } catch (error) {
     if ((error as { name?: unknown }).name === "ResourceNotFoundException")
       throw new EncryptionError(
@@ -527,7 +557,8 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
       options.table,
     );
   const client = options.client ?? new DynamoDBClient({});
-  const estimatedItems = await describeTable(client, options.table);
+  const described = await describeTable(client, options.table);
+  const estimatedItems = described.itemCount;
   let totalSegments = options.segments ?? 1;
   if (options.sample !== undefined)
     totalSegments = Math.min(
@@ -537,6 +568,7 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   const only = options.only ?? ALL_KINDS;
   const store = checkpointStore(command, options, client);
   const identity: RunIdentity = {
+    tableId: described.tableId,
     command,
     table: options.table,
     fingerprint: fingerprint(command, targets, only),
@@ -559,7 +591,10 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   if (options.sample !== undefined) own = shuffle(own);
   const queue = [...own];
   for (const s of own) run.mine.add(s);
-  const parallel = options.sample !== undefined ? 1 : Math.max(1, own.length);
+  const parallel =
+    options.sample !== undefined
+      ? 1
+      : Math.max(1, Math.min(own.length, options.parallelSegments ?? DEFAULT_PARALLEL_SEGMENTS));
   const runner = async (): Promise<void> => {
     for (;;) {
       if (run.stopping || options.signal?.aborted) return;

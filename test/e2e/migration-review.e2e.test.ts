@@ -262,6 +262,43 @@ describe("F7: a client with the plugin is refused", () => {
   });
 });
 
+describe("F11 and F12: the checkpoint pins the table; leases have a floor", () => {
+  it("a checkpoint of a table that was deleted and re-created under the same name is refused", async () => {
+    const table = await newTable(plaintextItems(4));
+    const options = {
+      config: config(table),
+      table,
+      client: plain,
+      checkpoint: { file: file(`${table}-re`) },
+      pageSize: 2,
+    };
+    const controller = new AbortController();
+    await migrateTable({
+      ...options,
+      signal: controller.signal,
+      onProgress: () => controller.abort("SIGINT"),
+    });
+    await deleteTable(plain, table);
+    await createTable(plain, table, { partitionKey: "pk" });
+    await expect(migrateTable({ ...options, resume: true })).rejects.toMatchObject({
+      code: "migration.checkpointMismatch",
+      message: expect.stringContaining("tableId") as string,
+    });
+  });
+
+  it("a lease shorter than 3 s is refused", async () => {
+    const table = await newTable(plaintextItems(1));
+    await expect(
+      migrateTable({
+        config: config(table),
+        table,
+        client: plain,
+        checkpoint: { table: "x", leaseMs: 1 },
+      }),
+    ).rejects.toMatchObject({ code: "migration.optionsInvalid" });
+  });
+});
+
 describe("F4: empty --fields and --only lists are refused", () => {
   it("fields: [] and only: [] throw migration.optionsInvalid before reading", async () => {
     const table = await newTable(plaintextItems(1));

@@ -86,7 +86,7 @@ describe("three workers sharing one table through a checkpoint table", () => {
       "--checkpoint-table",
       checkpoints,
       "--lease-seconds",
-      "2",
+      "3",
       "--page-size",
       "10",
       "--json",
