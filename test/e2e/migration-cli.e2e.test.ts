@@ -258,7 +258,7 @@ describe("dynamodb-field-encryption verify, migrate and keys", () => {
         "--resume",
       ]);
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/belongs to another run \(its table differs/);
+      expect(run.stderr).toMatch(/belongs to another run \(its table, tableId differ/);
       const narrower = await runCliProcess([
         "migrate",
         "--table",
