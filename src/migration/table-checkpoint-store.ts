@@ -126,6 +126,13 @@ export class TableCheckpointStore implements CheckpointStore {
   private async ensureTable(): Promise<void> {
     const TableName = this.options.tableName;
     try {
+      // A pre-created table needs no dynamodb:CreateTable permission.
+      const out = await this.client.send(new DescribeTableCommand({ TableName }));
+      if (out.Table?.TableStatus === "ACTIVE") return;
+    } catch (error) {
+      if (!isNamed(error, "ResourceNotFoundException")) throw error;
+    }
+    try {
       await this.client.send(
         new CreateTableCommand({
           TableName,

@@ -149,7 +149,12 @@ function checkpointStore(
   options: RunOptions,
   client: DynamoDBClient,
 ): CheckpointStore | undefined {
-  if (options.dryRun || options.sample !== undefined) return undefined;
+  if (options.dryRun || options.sample !== undefined) {
+    // Precondition: --dry-run and --sample keep no checkpoint, so there is nothing to resume.
+    if (options.resume)
+      invalid("resume: --dry-run and --sample keep no checkpoint to resume", options.table);
+    return undefined;
+  }
   const checkpoint =
     options.checkpoint ??
     (command === "migrate"
