@@ -73,6 +73,11 @@ function summary(report: MigrationReport): string {
     out.push(
       `  items: ${i.rewritten} ${report.dryRun ? "to rewrite" : "rewritten"}, ${i.current} current, ${i.skipped} with undecryptable values left as they are, ${i.conflicts} conflicts, ${i.failed} failed`,
     );
+  if (report.command !== "migrate")
+    out.push(
+      `  items: ${i.current} current, ${i.notCurrent} with values to rewrite, ${i.skipped} with undecryptable values`,
+    );
+  for (const note of report.notes) out.push(`  note: ${note}`);
   if (report.error) out.push(`error: ${report.error.message}`);
   return `${out.join("\n")}\n`;
 }
