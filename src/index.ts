@@ -71,3 +71,20 @@ export type {
   LineTransformOptions,
   LineTransformStats,
 } from "./exports/item-line-transform";
+export { verifyTable } from "./migration/verify-table";
+export { migrateTable } from "./migration/migrate-table";
+export { listKeys } from "./migration/list-keys";
+export type {
+  CheckpointOption,
+  MigrateTableOptions,
+  MigrationProgress,
+  TableToolOptions,
+  VerifyTableOptions,
+} from "./migration/table-options";
+export type {
+  FieldCounts,
+  ItemProblem,
+  KeyCount,
+  MigrationReport,
+} from "./migration/migration-report";
+export type { RewriteKind } from "./migration/value-state";

@@ -7,6 +7,7 @@ import { exportMemory, itemApi } from "./item-api";
 import { kmsEconomics } from "./kms-economics";
 import { memory } from "./memory";
 import { multiTenant } from "./multi-tenant";
+import { migration } from "./migration";
 import { pluginStub } from "./plugin-stub";
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
@@ -20,6 +21,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
     { name: "stub", run: () => pluginStub(options, quick) },
     { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
     { name: "beacons", run: () => withLocal((l) => beacons(l, options, quick)) },
+    { name: "migration", run: () => withLocal((l) => migration(l, quick)) },
     {
       name: "kms",
       run: async () => {

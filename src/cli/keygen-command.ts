@@ -1,15 +1,13 @@
-import { KMSClient } from "@aws-sdk/client-kms";
 import { createBeaconKey } from "../beacons/beacon-key";
 import { EncryptionError } from "../errors/encryption-error";
 import { KmsKeyProvider } from "../keys/kms-key-provider";
+import { type AwsOptions, kmsClient } from "./aws-clients";
 import { EXIT } from "./exit-codes";
 import type { CliIo } from "./transform-command";
 
-/** Options of `keygen`. */
-export interface KeygenOptions {
+/** Options of `keygen`: the KMS key, and how to reach KMS (the AWS CLI's `--region`, `--profile`, `--endpoint-url`). */
+export interface KeygenOptions extends AwsOptions {
   keyId: string;
-  region?: string;
-  endpoint?: string;
 }
 
 /**
@@ -19,10 +17,7 @@ export interface KeygenOptions {
  * answer and is zeroed. Credentials come from the SDK's usual chain.
  */
 export async function runKeygenCommand(options: KeygenOptions, io: CliIo): Promise<number> {
-  const client = new KMSClient({
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
+  const client = kmsClient(options);
   try {
     const key = await createBeaconKey(new KmsKeyProvider({ client }), options.keyId);
     io.stdout.write(`${JSON.stringify(key)}\n`);

@@ -8,9 +8,13 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") console.error(`stdout: ${error.message}`);
   process.exit(EXIT.failed);
 });
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => controller.abort(signal));
-}
+// The first SIGINT or SIGTERM stops cleanly; after it both have their default action again, so a second signal of either kind stops at once.
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const onSignal = (signal: NodeJS.Signals) => {
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  controller.abort(signal);
+};
+for (const signal of SIGNALS) process.on(signal, onSignal);
 
 runCli(process.argv.slice(2), {
   stdin: process.stdin,

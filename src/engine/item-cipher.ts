@@ -140,7 +140,11 @@ function describe(job: ItemJob, error: EncryptionError): UndecryptableItem {
  * The `kms` scheme's encryption context: the field's context plus the binding.
  * The key is a digest because KMS contexts appear in CloudTrail.
  */
-function directContext(p: Pending): EncryptionContext {
+export function directContext(p: {
+  table: ResolvedTable;
+  field: ResolvedField;
+  key: BindingKey;
+}): EncryptionContext {
   return {
     ...p.field.context,
     "dfe:table": p.table.logicalName,

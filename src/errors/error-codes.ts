@@ -58,6 +58,11 @@ export const ERROR_CODES = [
   "stream.recordInvalid",
   "export.lineInvalid",
   "export.incomplete",
+  // Whole-table tools: verify, migrate, keys.
+  "migration.optionsInvalid",
+  "migration.tableNotFound",
+  "migration.checkpointMismatch",
+  "migration.checkpointMissing",
 ] as const;
 
 /** A stable, namespaced error code. */

@@ -344,7 +344,7 @@ describe("beacons on DynamoDB Local", () => {
           "keygen",
           "--key-id",
           "alias/app-data",
-          "--endpoint",
+          "--endpoint-url",
           kms.endpoint,
           "--region",
           kms.region,

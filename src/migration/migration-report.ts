@@ -1,0 +1,190 @@
+import type { EncryptionErrorCode } from "../errors/error-codes";
+import type { WireItem } from "../format/wire";
+import type { ItemAnalysis } from "./page-analysis";
+import type { RewriteKind } from "./value-state";
+
+/** Counts for one configured field. */
+export interface FieldCounts {
+  /** Items where the field is absent, or a NULL stands on the way to a nested field (a NULL at the field itself is a plaintext value). */
+  missing: number;
+  /** Values without `ENC:` (any type, NULL included), as readers see them. */
+  plaintext: number;
+  /** Values in the field's target state: its format, scheme and current key. */
+  current: number;
+  /** Values that decrypt but need re-encrypting, by reason: a retired key, another format or scheme (a value with both counts in both). */
+  notCurrent: { keys: number; formats: number };
+  /** Encrypted values that decrypt, by `format/scheme/keyId`. */
+  encrypted: Record<string, number>;
+  /** Values that do not decrypt, by error code. */
+  undecryptable: Partial<Record<EncryptionErrorCode, number>>;
+  /** Values of another shape than the path needs (a string where a map should be). */
+  invalid: number;
+  /** Values this run rewrote (or, with `dryRun`, would rewrite). */
+  rewritten: number;
+}
+
+/** A key that values are under, with how many (see `keys`). */
+export interface KeyCount {
+  /** The configured key id that opens the values: a field's `keyId` or one of its `decryptOnlyKeyIds`. */
+  keyId: string;
+  /** True when some field writes with this key now; false for a key only read (retired). */
+  current: boolean;
+  values: number;
+  /** Values per field path. */
+  fields: Record<string, number>;
+}
+
+/** An item named by its key attributes (DynamoDB JSON), with the field and why; never a value. */
+export interface ItemProblem {
+  key: WireItem;
+  field?: string;
+  code: string;
+  message?: string;
+}
+
+/** The result of `verifyTable`, `migrateTable` or `listKeys`; printed by the CLI with `--json`. */
+export interface MigrationReport {
+  command: "verify" | "migrate" | "keys";
+  table: string;
+  /**
+   * `ok`: every value in scope is in its target state (migrate: every value
+   * that needed it was rewritten); `notCurrent`: the run finished but values
+   * are not (plaintext, non-current, undecryptable, or with `dryRun` values to
+   * rewrite); `failed`: a failure stopped the run, or items failed;
+   * `interrupted`: stopped by a signal. A checkpoint is kept for the last two.
+   */
+  status: "ok" | "notCurrent" | "failed" | "interrupted";
+  dryRun: boolean;
+  /** The rewrites in scope (`--only`). */
+  only: RewriteKind[];
+  /** Segments of the scan, and those this run finished. */
+  segments: { total: number; finished: number[] };
+  /** True when `sample` limited the scan. */
+  sampled: boolean;
+  items: {
+    scanned: number;
+    /** Items written (with `dryRun`: that would be). */
+    rewritten: number;
+    /** Items with nothing to rewrite: every value in scope current (or missing). */
+    current: number;
+    /** `verify`/`keys`: items with values to rewrite (plaintext, retired key, other format, within `only`). */
+    notCurrent: number;
+    /** Conditional writes that failed because the application wrote first. */
+    conflicts: number;
+    /** Items that could not be rewritten (encrypting failed, or conflicts outlasted the retries). */
+    failed: number;
+    /** Items holding an undecryptable or misshapen value, left as they are (their other fields may have been rewritten). */
+    skipped: number;
+  };
+  fields: Record<string, FieldCounts>;
+  keys: KeyCount[];
+  /** The first undecryptable or misshapen values, by item key and field (never values). */
+  undecryptable: ItemProblem[];
+  /** The first failed items. */
+  failures: ItemProblem[];
+  /** Remarks that qualify the counts, such as a resumed checkpoint whose earlier pages held values not current. */
+  notes: string[];
+  /** What stopped the run, when something did. */
+  error?: { code: string | undefined; message: string };
+  elapsedMs: number;
+}
+
+/** How many problems a report lists by key; the counts cover all. */
+export const MAX_LISTED = 100;
+
+export function emptyFieldCounts(): FieldCounts {
+  return {
+    missing: 0,
+    plaintext: 0,
+    current: 0,
+    notCurrent: { keys: 0, formats: 0 },
+    encrypted: {},
+    undecryptable: {},
+    invalid: 0,
+    rewritten: 0,
+  };
+}
+
+/** Adds one page's analysis to the report's field and key counts. */
+export function countPage(
+  report: MigrationReport,
+  page: readonly ItemAnalysis[],
+  keyOf: (item: WireItem) => WireItem,
+  currentKeys: ReadonlySet<string>,
+): void {
+  for (const { item, fields } of page) {
+    for (const { target, states } of fields) {
+      const path = target.field.path;
+      const counts = (report.fields[path] ??= emptyFieldCounts());
+      if (states.length === 0) counts.missing++;
+      for (const state of states) {
+        switch (state.kind) {
+          case "plaintext":
+            counts.plaintext++;
+            break;
+          case "invalid":
+          case "undecryptable":
+            if (state.kind === "invalid") counts.invalid++;
+            else counts.undecryptable[state.code] = (counts.undecryptable[state.code] ?? 0) + 1;
+            if (report.undecryptable.length < MAX_LISTED)
+              report.undecryptable.push({ key: keyOf(item), field: path, code: state.code });
+            break;
+          default: {
+            if (state.kind === "current") counts.current++;
+            else {
+              if (state.keys) counts.notCurrent.keys++;
+              if (state.formats) counts.notCurrent.formats++;
+            }
+            const bucket = `${state.format}/${state.scheme}/${state.keyId}`;
+            counts.encrypted[bucket] = (counts.encrypted[bucket] ?? 0) + 1;
+            let key = report.keys.find((k) => k.keyId === state.keyId);
+            if (!key)
+              report.keys.push(
+                (key = {
+                  keyId: state.keyId,
+                  current: currentKeys.has(state.keyId),
+                  values: 0,
+                  fields: {},
+                }),
+              );
+            key.values++;
+            key.fields[path] = (key.fields[path] ?? 0) + 1;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Adds the undecryptable and misshapen values of an item found on a re-read (after a conflict) to the report. */
+export function countBad(
+  report: MigrationReport,
+  analysis: ItemAnalysis,
+  keyOf: (item: WireItem) => WireItem,
+): void {
+  for (const { target, states } of analysis.fields) {
+    const path = target.field.path;
+    const counts = (report.fields[path] ??= emptyFieldCounts());
+    for (const state of states) {
+      if (state.kind === "invalid") counts.invalid++;
+      else if (state.kind === "undecryptable")
+        counts.undecryptable[state.code] = (counts.undecryptable[state.code] ?? 0) + 1;
+      else continue;
+      if (report.undecryptable.length < MAX_LISTED)
+        report.undecryptable.push({ key: keyOf(analysis.item), field: path, code: state.code });
+    }
+  }
+}
+
+/** True when some value in scope is not in its target state. */
+export function hasValuesNotCurrent(report: MigrationReport, afterRewrite: boolean): boolean {
+  return Object.values(report.fields).some((c) => {
+    const bad = c.invalid > 0 || Object.values(c.undecryptable).some((n) => (n ?? 0) > 0);
+    if (afterRewrite) return bad;
+    const pending =
+      (report.only.includes("plaintext") ? c.plaintext : 0) +
+      (report.only.includes("keys") ? c.notCurrent.keys : 0) +
+      (report.only.includes("formats") ? c.notCurrent.formats : 0);
+    return bad || pending > 0;
+  });
+}
