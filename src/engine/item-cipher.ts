@@ -507,6 +507,9 @@ export class ItemCipher {
           group.error = located;
         }
       });
+      // Precondition: a KMS refusal counts as one tenant's only when another call of the same response succeeded; when every call is refused, the service's own access is the likelier cause, and skipping every item would make an outage look like an empty page.
+      const refused = calls.filter((g) => g.error !== undefined && !isValueFailure(g.error));
+      if (refused.length > 0 && refused.length === calls.length) throw refused[0]!.error!;
     }
     const values: (WireValue | undefined)[] = new Array<WireValue | undefined>(pending.length);
     try {

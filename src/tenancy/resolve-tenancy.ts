@@ -51,7 +51,10 @@ function compileSource(source: Record<string, unknown>, where: string): Compiled
     );
   let pattern: RegExp;
   try {
-    pattern = new RegExp(source.pattern, "u");
+    // Valid on its own first, so the wrapping below cannot close a group the pattern opened ("^x)|(…").
+    new RegExp(source.pattern, "u");
+    // Wrapped so that every alternative is anchored: "^x|tenant#(…)" must not match further in.
+    pattern = new RegExp(`^(?:${source.pattern})`, "u");
   } catch {
     fail(`${where}.pattern`, "not a valid regular expression (JavaScript syntax, u flag)");
   }

@@ -350,6 +350,48 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     },
   );
 
+  it("every alternative of a pattern is anchored at the start: text further in the attribute never chooses the tenant", async () => {
+    const base = tenantConfig();
+    const unanchoredAlternative = "^x|tenant#([^#]+)#";
+    const users = base.tables.Users!;
+    const config: FieldEncryptionConfig = {
+      ...base,
+      tables: {
+        Users: {
+          ...users,
+          keyId: { attribute: "pk", pattern: unanchoredAlternative, keys: { acme: "local/acme" } },
+          context: { tenant: { attribute: "pk", pattern: unanchoredAlternative } },
+        },
+      },
+    };
+    const { fake, doc } = setup(config);
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: "org#evil#tenant#acme#", sk: "p", ssn: "x" },
+        }),
+      ),
+      fake,
+      "tenant.attributeInvalid",
+    );
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: pk("acme"), sk: "p", ssn: "x" } }),
+    );
+    // A pattern that is only valid once wrapped, closing the wrapper's group itself, is refused.
+    expect(() =>
+      setup({
+        ...config,
+        tables: {
+          Users: {
+            ...users,
+            context: { tenant: { attribute: "pk", pattern: "^x)|(tenant#([^#]+)#" } },
+          },
+        },
+      }),
+    ).toThrow("not a valid regular expression");
+  });
+
   it("a pattern runs on at most 2,048 characters: a longer key is refused with tenant.attributeInvalid", async () => {
     const { fake, doc } = setup(tenantConfig());
     await expectRefused(
@@ -409,6 +451,34 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       );
     expect(error?.code).toBe("kms.accessDenied");
     expect(error?.items?.map((i) => i.key)).toEqual([{ pk: { S: "globex" } }]);
+  });
+
+  it("when every tenant's KMS call in a response is refused, the response fails even with undecryptableItems: skip (the service's own access, not one tenant's)", async () => {
+    class RevokedForAll extends LocalKeyProvider {
+      override decryptDataKey(): Promise<Uint8Array> {
+        return Promise.reject(new EncryptionError("kms.accessDenied", "denied"));
+      }
+    }
+    const config = tenantConfig();
+    const writer = setup(config);
+    for (const tenantId of ["acme", "globex"])
+      await writer.doc.send(
+        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+      );
+    const events: FieldEncryptionEvent[] = [];
+    const reader = setup({
+      ...config,
+      keyProvider: new RevokedForAll({ keys: KEYS }),
+      undecryptableItems: "skip",
+      onEvent: (e) => events.push(e),
+    });
+    reader.fake.tables.set("Orders", writer.fake.tables.get("Orders")!);
+    const error = await reader.doc.send(new ScanCommand({ TableName: "Orders" })).then(
+      () => undefined,
+      (e: unknown) => e as EncryptionError,
+    );
+    expect(error?.code).toBe("kms.accessDenied");
+    expect(events.filter((e) => e.type === "undecryptable")).toEqual([]);
   });
 
   it("a projection of an encrypted field is extended with the choosing attribute, which is stripped from the result", async () => {
