@@ -147,6 +147,8 @@ export function countPage(
                   fields: {},
                 }),
               );
+            // A key chosen per item (per tenant) is current where its own items still write with it.
+            if (state.kind === "current" || !state.keys) key.current = true;
             key.values++;
             key.fields[path] = (key.fields[path] ?? 0) + 1;
           }

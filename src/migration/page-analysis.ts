@@ -1,3 +1,4 @@
+import type { ResolvedField } from "../config/resolved-config";
 import type { ItemJob } from "../engine/item-cipher";
 import { isValueFailure } from "../engine/decrypt-failure";
 import { type FieldSlot, forEachSlot } from "../engine/field-locator";
@@ -9,6 +10,7 @@ import { parseStoredValue } from "../format/stored-value";
 import type { WireItem } from "../format/wire";
 import { settleDecrypt } from "../items/settle";
 import type { SharedEngine } from "../items/shared-engine";
+import { fieldForItem } from "../tenancy/field-for-item";
 import type { KeyLocator } from "./key-locator";
 import type { MigrationField } from "./migration-field";
 import type { EncryptedForm, ValueState } from "./value-state";
@@ -148,8 +150,11 @@ async function classify(
         : stored.blob;
   const key = itemKey(target.table, analysis.decrypted!, undefined, where);
   let keyId: string;
+  let field: ResolvedField;
   try {
-    keyId = await locator.locate(target.table, target.field, key, description, blob);
+    // The key and context this item's attributes choose (the field itself unless they are chosen per item).
+    field = fieldForItem(target.table, target.field, analysis.decrypted!, undefined);
+    keyId = await locator.locate(target.table, field, key, description, blob);
   } catch (error) {
     if (!isValueFailure(error)) throw error;
     analysis.states[value.index] = { kind: "undecryptable", code: error.code };
@@ -159,7 +164,7 @@ async function classify(
   // A bound native value is never rewritten into pydynox's unbound format: for a field that writes pydynox, it counts as current.
   const downgrade = form.format === "native" && targetFormat(target) === "pydynox";
   const formats = form.format !== targetFormat(target) && !downgrade;
-  const keys = keyId !== target.field.keyId;
+  const keys = keyId !== field.keyId;
   analysis.states[value.index] =
     formats || keys ? { kind: "notCurrent", keys, formats, ...form } : { kind: "current", ...form };
 }
