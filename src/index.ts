@@ -82,6 +82,7 @@ export type {
   VerifyTableOptions,
 } from "./migration/table-options";
 export type {
+  BeaconCounts,
   FieldCounts,
   ItemProblem,
   KeyCount,

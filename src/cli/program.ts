@@ -82,7 +82,7 @@ const list = (value: string) =>
     .map((v) => v.trim())
     .filter((v) => v !== "");
 
-const KINDS = ["plaintext", "keys", "formats"];
+const KINDS = ["plaintext", "keys", "formats", "beacons"];
 
 function kinds(value: string): string[] {
   const out = list(value);
@@ -193,7 +193,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   tableCommand(
     program,
     "verify",
-    "Scan a table, read-only, and count each configured field's values: plaintext, current, retired key, other format, undecryptable. Exit 3 if any is not current.",
+    "Scan a table, read-only, and count each configured field's values (plaintext, current, retired key, other format, undecryptable) and beacons (current, missing, stale, orphan). Exit 3 if any is not current.",
     io,
     done,
   )
@@ -202,15 +202,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       "check about n items from random segments instead of the whole table",
       atLeastOne,
     )
-    .option("--only <kinds>", "fail only on these: plaintext,keys,formats", kinds);
+    .option("--only <kinds>", "fail only on these: plaintext,keys,formats,beacons", kinds);
   tableCommand(
     program,
     "migrate",
-    "Encrypt plaintext and re-encrypt values under retired keys or in other formats, with conditional writes; resumable",
+    "Encrypt plaintext, re-encrypt values under retired keys or in other formats, and write missing or stale beacons (removing orphaned ones), with conditional writes; resumable",
     io,
     done,
   )
-    .option("--only <kinds>", "rewrite only these: plaintext,keys,formats", kinds)
+    .option("--only <kinds>", "rewrite only these: plaintext,keys,formats,beacons", kinds)
     .option("--dry-run", "report what would change; write nothing")
     .option("--concurrency <n>", "conditional writes in flight per segment", atLeastOne, 16);
   tableCommand(
@@ -222,7 +222,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   program.addHelpText(
     "after",
-    "\nExit codes: 0 done (export/import: all lines written; verify: every value current);\n1 failed or incomplete (failed lines or items, a KMS or DynamoDB failure; the checkpoint is kept);\n2 bad arguments, config, table or checkpoint (nothing was done); 3 values not in their target state\n(verify), or undecryptable values left (migrate); 130 SIGINT; 143 SIGTERM (checkpoint saved).",
+    "\nExit codes: 0 done (export/import: all lines written; verify: every value current);\n1 failed or incomplete (failed lines or items, a KMS or DynamoDB failure; the checkpoint is kept);\n2 bad arguments, config, table or checkpoint (nothing was done); 3 values or beacons not in their target state\n(verify), or undecryptable values left (migrate); 130 SIGINT; 143 SIGTERM (checkpoint saved).",
   );
   try {
     await program.parseAsync(argv, { from: "user" });

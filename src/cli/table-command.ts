@@ -1,7 +1,7 @@
 import { EncryptionError } from "../errors/encryption-error";
 import { listKeys } from "../migration/list-keys";
 import { migrateTable } from "../migration/migrate-table";
-import type { MigrationReport } from "../migration/migration-report";
+import type { BeaconCounts, MigrationReport } from "../migration/migration-report";
 import type { CheckpointOption, MigrateTableOptions } from "../migration/table-options";
 import type { RewriteKind } from "../migration/value-state";
 import { verifyTable } from "../migration/verify-table";
@@ -44,6 +44,19 @@ function checkpointOf(options: TableCommandOptions): CheckpointOption | undefine
   return undefined;
 }
 
+/** One beaconed field's beacon counts, under its field's line. */
+function beaconLine(report: MigrationReport, b: BeaconCounts): string {
+  const uncheckable = Object.entries(b.uncheckable)
+    .map(([code, n]) => `${code}: ${n}`)
+    .join(", ");
+  const n = Object.values(b.uncheckable).reduce((a, k) => a + (k ?? 0), 0);
+  const done =
+    report.command === "migrate"
+      ? `; ${b.written} ${report.dryRun ? "to write" : "written"}, ${b.removed} ${report.dryRun ? "to remove" : "removed"}`
+      : "";
+  return `    beacon ${b.attribute}: ${b.current} current, ${b.missing} missing, ${b.stale} stale, ${b.orphan} orphan, ${n} not checkable${uncheckable ? ` (${uncheckable})` : ""}${done}`;
+}
+
 function summary(report: MigrationReport): string {
   const out: string[] = [];
   const seconds = (report.elapsedMs / 1000).toFixed(1);
@@ -58,6 +71,7 @@ function summary(report: MigrationReport): string {
       `  ${path}: ${c.plaintext} plaintext, ${c.current} current, ${c.notCurrent.keys} under a retired key, ${c.notCurrent.formats} in another format, ${Object.values(c.undecryptable).reduce((a, n) => a + (n ?? 0), 0)} undecryptable${bad ? ` (${bad})` : ""}, ${c.invalid} misshapen, ${c.missing} missing${report.command === "migrate" ? `; ${c.rewritten} rewritten` : ""}`,
     );
     for (const [bucket, n] of Object.entries(c.encrypted)) out.push(`    ${bucket}: ${n}`);
+    if (c.beacons) out.push(beaconLine(report, c.beacons));
   }
   if (report.keys.length > 0) {
     out.push("  keys:");

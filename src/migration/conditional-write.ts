@@ -13,13 +13,14 @@ export interface WriteOutcome {
 }
 
 /**
- * Sends one `UpdateItem` that `SET`s only the changed top-level attributes,
- * conditional on each of them still holding exactly the raw value that was
- * read (DynamoDB compares attribute values, maps and lists included). An
- * application write in between fails the condition: `written: false`, and
+ * Sends one `UpdateItem` that `SET`s only the changed top-level attributes
+ * and `REMOVE`s only the orphaned ones, conditional on every attribute in
+ * `expect` still holding exactly the raw value that was read (DynamoDB
+ * compares attribute values, maps and lists included), or still being absent.
+ * An application write in between fails the condition: `written: false`, and
  * nothing changed. Attributes the application writes meanwhile are kept,
  * since nothing else is written. Runs on a client without the plugin: the
- * values are ciphertexts from the engine already.
+ * values are ciphertexts from the engine already, and beacons.
  */
 export async function conditionalWrite(
   client: DynamoDBClient,
@@ -29,25 +30,46 @@ export async function conditionalWrite(
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets: string[] = [];
+  const removes: string[] = [];
   const conditions: string[] = [];
+  const alias = new Map<string, string>();
+  for (const name of write.expect.keys()) alias.set(name, `#a${alias.size}`);
+  for (const name of [...write.sets.keys(), ...write.removes])
+    // Precondition: every attribute written is conditional on what was read; an unconditional write could overwrite the application's.
+    if (!alias.has(name))
+      throw new Error(`migration write of "${name}" without a condition on its value read`);
   let i = 0;
-  for (const [name, value] of write.sets) {
-    names[`#a${i}`] = name;
-    values[`:n${i}`] = value;
-    values[`:o${i}`] = write.expect.get(name)!;
-    sets.push(`#a${i} = :n${i}`);
-    conditions.push(`#a${i} = :o${i}`);
+  for (const [name, old] of write.expect) {
+    const a = alias.get(name)!;
+    names[a] = name;
+    if (old === undefined) conditions.push(`attribute_not_exists(${a})`);
+    else {
+      values[`:o${i}`] = old;
+      conditions.push(`${a} = :o${i}`);
+    }
+    const value = write.sets.get(name);
+    if (value !== undefined) {
+      values[`:n${i}`] = value;
+      sets.push(`${a} = :n${i}`);
+    }
+    if (write.removes.has(name)) removes.push(a);
     i++;
   }
+  const update = [
+    ...(sets.length > 0 ? [`SET ${sets.join(", ")}`] : []),
+    ...(removes.length > 0 ? [`REMOVE ${removes.join(", ")}`] : []),
+  ].join(" ");
   try {
     const out = await client.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: attributeValuesFromWire(write.key),
-        UpdateExpression: `SET ${sets.join(", ")}`,
+        UpdateExpression: update,
         ConditionExpression: conditions.join(" AND "),
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: attributeValuesFromWire(values as never),
+        ...(Object.keys(values).length > 0
+          ? { ExpressionAttributeValues: attributeValuesFromWire(values as never) }
+          : {}),
         ReturnConsumedCapacity: "TOTAL",
       }),
     );

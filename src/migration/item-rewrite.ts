@@ -9,20 +9,38 @@ import { type RewriteKind, rewriteKinds } from "./value-state";
 
 /**
  * One conditional `UpdateItem` for one item: the top-level attributes to
- * `SET`, each conditional on the attribute still holding exactly the raw
- * value that was read. This is also the seam for other derived state (blind
- * indexes, issue 15): a step that finds an item's derived attribute stale
- * adds it to `sets`, and the source attributes it read to `expect`.
+ * `SET` and to `REMOVE`, conditional on every attribute in `expect` still
+ * holding exactly the raw value that was read (or, for `undefined`, still
+ * being absent). Every attribute set or removed is in `expect`. Derived state
+ * (beacons) plugs in here: a step that finds an item's derived attribute stale
+ * adds it to `sets` (or `removes`), and both it and the source attributes it
+ * read to `expect`.
  */
 export interface ItemWrite {
   /** The item's key attributes. */
   readonly key: WireItem;
   /** Top-level attribute name → its new value. */
   readonly sets: Map<string, WireValue>;
-  /** Top-level attribute name → the raw value read, which the write is conditional on. */
-  readonly expect: Map<string, WireValue>;
+  /** Top-level attributes to remove (an orphaned beacon). */
+  readonly removes: Set<string>;
+  /** Top-level attribute name → the raw value read (`undefined`: it was absent), which the write is conditional on. */
+  readonly expect: Map<string, WireValue | undefined>;
   /** Per field path, how many values the write changes. */
   readonly values: Map<string, number>;
+  /** Per field path, whether the write sets or removes the field's beacon. */
+  readonly beacons: Map<string, "set" | "remove">;
+}
+
+/** A write that changes nothing yet, for the item with these key attributes. */
+export function emptyWrite(key: WireItem): ItemWrite {
+  return {
+    key,
+    sets: new Map(),
+    removes: new Set(),
+    expect: new Map(),
+    values: new Map(),
+    beacons: new Map(),
+  };
 }
 
 /** What an item needs: nothing, a write, or nothing possible because encrypting failed. */
@@ -37,7 +55,7 @@ export function isItemFailure(error: unknown): boolean {
   );
 }
 
-function keyOf(analysis: ItemAnalysis): WireItem {
+export function keyOf(analysis: ItemAnalysis): WireItem {
   const table = analysis.fields[0]!.target.table;
   const key: WireItem = {};
   for (const name of [table.partitionKey, table.sortKey])
@@ -107,11 +125,8 @@ export async function planRewrites(
     }
     const root = target.field.segments[0]!;
     const name = root.kind === "attr" ? root.name : "";
-    const write: ItemWrite =
-      plan.kind === "write"
-        ? plan.write
-        : { key: keyOf(analysis), sets: new Map(), expect: new Map(), values: new Map() };
-    write.expect.set(name, analysis.item[name]!);
+    const write = plan.kind === "write" ? plan.write : emptyWrite(keyOf(analysis));
+    write.expect.set(name, analysis.item[name]);
     write.values.set(target.field.path, (write.values.get(target.field.path) ?? 0) + chosen.length);
     plans[item] = { kind: "write", write };
   });

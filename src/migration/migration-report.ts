@@ -1,5 +1,6 @@
 import type { EncryptionErrorCode } from "../errors/error-codes";
 import type { WireItem } from "../format/wire";
+import type { BeaconAnalysis } from "./beacon-state";
 import type { ItemAnalysis } from "./page-analysis";
 import type { RewriteKind } from "./value-state";
 
@@ -21,6 +22,34 @@ export interface FieldCounts {
   invalid: number;
   /** Values this run rewrote (or, with `dryRun`, would rewrite). */
   rewritten: number;
+  /** The field's beacon, when it has one and `beacons` is in scope (`only`). */
+  beacons?: BeaconCounts;
+}
+
+/**
+ * Counts of one beaconed field's beacons, one per item scanned (see
+ * `BeaconState`): what a lookup by the beacon would get wrong before
+ * `migrate --only beacons` repairs it.
+ */
+export interface BeaconCounts {
+  /** The beacon attribute. */
+  attribute: string;
+  /** The attribute holds the beacon of the field's value. */
+  current: number;
+  /** The field has a value but the item no beacon (written before the beacon was configured): lookups miss the item. */
+  missing: number;
+  /** The attribute holds another beacon, or a value that is not type S (the field was written without the plugin, or with another beacon key, length or normalisation): lookups miss the item. */
+  stale: number;
+  /** A beacon attribute beside an absent or NULL field. */
+  orphan: number;
+  /** Neither the field nor a beacon. */
+  absent: number;
+  /** Items whose beacon cannot be checked, by error code: the value did not decrypt, is misshapen, or has a type beacons do not cover. Nothing is written for them. */
+  uncheckable: Partial<Record<EncryptionErrorCode, number>>;
+  /** Beacons this run wrote (missing or stale ones; with `dryRun`: would write). */
+  written: number;
+  /** Orphaned beacons this run removed (with `dryRun`: would remove). */
+  removed: number;
 }
 
 /** A key that values are under, with how many (see `keys`). */
@@ -92,6 +121,38 @@ export interface MigrationReport {
 /** How many problems a report lists by key; the counts cover all. */
 export const MAX_LISTED = 100;
 
+function emptyBeaconCounts(attribute: string): BeaconCounts {
+  return {
+    attribute,
+    current: 0,
+    missing: 0,
+    stale: 0,
+    orphan: 0,
+    absent: 0,
+    uncheckable: {},
+    written: 0,
+    removed: 0,
+  };
+}
+
+/** Adds one item's beacon state to its field's counts (a value failure is already listed by key with the value's counts). */
+function countBeacon(counts: FieldCounts, beacon: BeaconAnalysis): void {
+  const b = (counts.beacons ??= emptyBeaconCounts(beacon.attribute));
+  const { state } = beacon;
+  if (state.kind === "uncheckable")
+    b.uncheckable[state.code] = (b.uncheckable[state.code] ?? 0) + 1;
+  else b[state.kind]++;
+}
+
+/** Beacons of the field that are not current (missing, stale, orphan); uncheckable ones count as bad, not here. */
+export function beaconsToRepair(counts: FieldCounts): number {
+  const b = counts.beacons;
+  return b ? b.missing + b.stale + b.orphan : 0;
+}
+
+const total = (byCode: Partial<Record<string, number>>) =>
+  Object.values(byCode).reduce<number>((sum, n) => sum + (n ?? 0), 0);
+
 export function emptyFieldCounts(): FieldCounts {
   return {
     missing: 0,
@@ -113,9 +174,19 @@ export function countPage(
   currentKeys: ReadonlySet<string>,
 ): void {
   for (const { item, fields } of page) {
-    for (const { target, states } of fields) {
+    for (const { target, states, beacon } of fields) {
       const path = target.field.path;
       const counts = (report.fields[path] ??= emptyFieldCounts());
+      if (beacon) {
+        countBeacon(counts, beacon);
+        // A value the beacon cannot be made of is listed here; undecryptable and misshapen values are listed below.
+        if (
+          beacon.state.kind === "uncheckable" &&
+          beacon.state.code === "beacon.unsupportedValue" &&
+          report.undecryptable.length < MAX_LISTED
+        )
+          report.undecryptable.push({ key: keyOf(item), field: path, code: beacon.state.code });
+      }
       if (states.length === 0) counts.missing++;
       for (const state of states) {
         switch (state.kind) {
@@ -164,9 +235,19 @@ export function countBad(
   analysis: ItemAnalysis,
   keyOf: (item: WireItem) => WireItem,
 ): void {
-  for (const { target, states } of analysis.fields) {
+  for (const { target, states, beacon } of analysis.fields) {
     const path = target.field.path;
     const counts = (report.fields[path] ??= emptyFieldCounts());
+    if (beacon?.state.kind === "uncheckable" && beacon.state.code === "beacon.unsupportedValue") {
+      const b = (counts.beacons ??= emptyBeaconCounts(beacon.attribute));
+      b.uncheckable[beacon.state.code] = (b.uncheckable[beacon.state.code] ?? 0) + 1;
+      if (report.undecryptable.length < MAX_LISTED)
+        report.undecryptable.push({
+          key: keyOf(analysis.item),
+          field: path,
+          code: beacon.state.code,
+        });
+    }
     for (const state of states) {
       if (state.kind === "invalid") counts.invalid++;
       else if (state.kind === "undecryptable")
@@ -181,12 +262,14 @@ export function countBad(
 /** True when some value in scope is not in its target state. */
 export function hasValuesNotCurrent(report: MigrationReport, afterRewrite: boolean): boolean {
   return Object.values(report.fields).some((c) => {
-    const bad = c.invalid > 0 || Object.values(c.undecryptable).some((n) => (n ?? 0) > 0);
+    const bad =
+      c.invalid > 0 || total(c.undecryptable) > 0 || total(c.beacons?.uncheckable ?? {}) > 0;
     if (afterRewrite) return bad;
     const pending =
       (report.only.includes("plaintext") ? c.plaintext : 0) +
       (report.only.includes("keys") ? c.notCurrent.keys : 0) +
-      (report.only.includes("formats") ? c.notCurrent.formats : 0);
+      (report.only.includes("formats") ? c.notCurrent.formats : 0) +
+      (report.only.includes("beacons") ? beaconsToRepair(c) : 0);
     return bad || pending > 0;
   });
 }

@@ -11,6 +11,8 @@ import type { WireItem } from "../format/wire";
 import { settleDecrypt } from "../items/settle";
 import type { SharedEngine } from "../items/shared-engine";
 import { fieldForItem } from "../tenancy/field-for-item";
+import { analyseBeacons } from "./beacon-analysis";
+import type { BeaconAnalysis } from "./beacon-state";
 import type { KeyLocator } from "./key-locator";
 import type { MigrationField } from "./migration-field";
 import type { EncryptedForm, ValueState } from "./value-state";
@@ -22,6 +24,8 @@ export interface FieldAnalysis {
   readonly states: ValueState[];
   /** A copy of the item with this field's values decrypted, when every encrypted one decrypted. */
   decrypted?: WireItem;
+  /** The field's beacon, when the field has one and beacons are in scope. */
+  beacon?: BeaconAnalysis;
 }
 
 /** One item as read, and what each of its fields holds. */
@@ -63,13 +67,15 @@ interface Encrypted {
  * the plugin would with this field's keys and accepted formats, one KMS call
  * per data key for the page; a value failure marks only its field of its
  * item. KMS outages and throttling throw, so that the caller retries the page.
- * The items are not changed.
+ * With `beacons`, each beaconed field's beacon is classified too (see
+ * {@link analyseBeacons}). The items are not changed.
  */
 export async function analysePage(
   engine: SharedEngine,
   locator: KeyLocator,
   targets: readonly MigrationField[],
   items: readonly WireItem[],
+  beacons = false,
 ): Promise<ItemAnalysis[]> {
   const out: ItemAnalysis[] = [];
   const groups: ItemJob[][] = [];
@@ -115,7 +121,18 @@ export async function analysePage(
     }
     out.push({ item, fields });
   }
-  if (groups.length === 0) return out;
+  if (groups.length > 0) await decryptAndClassify(engine, locator, groups, groupOf);
+  if (beacons) await analyseBeacons(engine, out);
+  return out;
+}
+
+/** Decrypts the page's encrypted values, then classifies each by format, scheme and key. */
+async function decryptAndClassify(
+  engine: SharedEngine,
+  locator: KeyLocator,
+  groups: ItemJob[][],
+  groupOf: readonly { analysis: FieldAnalysis; values: Encrypted[] }[],
+): Promise<void> {
   const settled = await settleDecrypt(engine.cipher, groups);
   const forms: Promise<void>[] = [];
   settled.forEach((result, i) => {
@@ -130,7 +147,6 @@ export async function analysePage(
     for (const v of values) forms.push(classify(locator, analysis, v));
   });
   await Promise.all(forms);
-  return out;
 }
 
 async function classify(

@@ -16,7 +16,10 @@ import { mapLimit } from "../util/map-limit";
 import type { CheckpointStore, RunIdentity } from "./checkpoint-store";
 import { conditionalWrite } from "./conditional-write";
 import { FileCheckpointStore } from "./file-checkpoint-store";
-import { type ItemPlan, planRewrites } from "./item-rewrite";
+import { type ItemPlan, type ItemWrite, planRewrites } from "./item-rewrite";
+import { planBeaconWrites } from "./beacon-rewrite";
+import { beaconNeedsRepair } from "./beacon-state";
+import { hasBeacon } from "../beacons/beacon-keyring";
 import { KeyLocator } from "./key-locator";
 import {
   countBad,
@@ -33,7 +36,7 @@ import { TableCheckpointStore } from "./table-checkpoint-store";
 import type { MigrateTableOptions, VerifyTableOptions } from "./table-options";
 import { type RewriteKind, rewriteKinds } from "./value-state";
 
-const ALL_KINDS: readonly RewriteKind[] = ["plaintext", "keys", "formats"];
+const ALL_KINDS: readonly RewriteKind[] = ["plaintext", "keys", "formats", "beacons"];
 const MAX_SEGMENTS = 1_000_000;
 /** Segments one process scans at once by default; the rest wait their turn, so that `--segments 2000` does not mean 2,000 scans in flight. */
 const DEFAULT_PARALLEL_SEGMENTS = 32;
@@ -115,7 +118,7 @@ function checkOptions(options: RunOptions, table: string): void {
     );
   // Preconditions: an empty list would check or rewrite nothing and still report ok.
   if (options.only !== undefined && options.only.length === 0)
-    invalid("only: expected at least one of plaintext, keys, formats", table);
+    invalid(`only: expected at least one of ${ALL_KINDS.join(", ")}`, table);
   if (options.fields !== undefined && options.fields.length === 0)
     invalid("fields: expected at least one configured field path", table);
   for (const kind of options.only ?? [])
@@ -123,12 +126,24 @@ function checkOptions(options: RunOptions, table: string): void {
       invalid(`only: expected some of ${ALL_KINDS.join(", ")}, got ${JSON.stringify(kind)}`, table);
 }
 
-/** A digest of what decides each value's target state, so that a checkpoint is resumed only by the same run. */
+/** Whether the run looks at beacons: `beacons` is in scope and some field in scope has one (`keys` lists keys only). */
+function beaconsInScope(
+  command: Command,
+  targets: readonly MigrationField[],
+  only: readonly RewriteKind[],
+): boolean {
+  return command !== "keys" && only.includes("beacons") && targets.some((t) => hasBeacon(t.field));
+}
+
+/** A digest of what decides each value's (and beacon's) target state, so that a checkpoint is resumed only by the same run. */
 function fingerprint(
   command: Command,
   targets: readonly MigrationField[],
   only: readonly RewriteKind[],
+  beaconKeyId: string | undefined,
 ): string {
+  // Without beaconed fields in scope, `beacons` changes nothing (and checkpoints of runs before it existed still resume).
+  const kinds = beaconsInScope(command, targets, only) ? only : only.filter((k) => k !== "beacons");
   const fields = targets.map(({ field }) => ({
     path: field.path,
     keyId: field.keyId,
@@ -137,9 +152,11 @@ function fingerprint(
     scheme: field.scheme,
     accepts: [...field.accepts].sort(),
     context: field.contextText,
+    beacon: field.beacon,
   }));
+  const beacons = kinds.includes("beacons") ? { beaconKeyId } : {};
   return createHash("sha256")
-    .update(JSON.stringify({ command, only: [...only].sort(), fields }))
+    .update(JSON.stringify({ command, only: [...kinds].sort(), fields, ...beacons }))
     .digest("hex")
     .slice(0, 32);
 }
@@ -211,6 +228,8 @@ class Run {
   readonly locator: KeyLocator;
   readonly currentKeys: ReadonlySet<string>;
   readonly only: ReadonlySet<RewriteKind>;
+  /** Whether beacons are classified (and, for `migrate`, repaired). */
+  readonly beacons: boolean;
   stopping = false;
   failure: unknown;
   /** Segments with failed items in this run: not done, and not taken again by this process. */
@@ -235,6 +254,7 @@ class Run {
   ) {
     const only = options.only ?? ALL_KINDS;
     this.only = new Set(only);
+    this.beacons = beaconsInScope(command, targets, only);
     this.rate = new RateLimiter(options.maxRate);
     this.capacity = new RateLimiter(options.maxCapacity);
     this.locator = new KeyLocator(engine.resolved.provider);
@@ -334,18 +354,43 @@ class Run {
   }
 }
 
+/** True when the item holds a value that cannot be read or rewritten, or a beacon that cannot be checked. */
 const isBad = (a: ItemAnalysis) =>
-  a.fields.some((f) => f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid"));
-
-/** True when some value of the item is not in its target state, within `only` (undecryptable values always count). */
-function notCurrentIn(run: Run, a: ItemAnalysis): boolean {
-  return a.fields.some((f) =>
-    f.states.some((s) => {
-      if (s.kind === "current") return false;
-      const kinds = rewriteKinds(s);
-      return kinds.length === 0 || kinds.some((k) => run.only.has(k));
-    }),
+  a.fields.some(
+    (f) =>
+      f.states.some((s) => s.kind === "undecryptable" || s.kind === "invalid") ||
+      f.beacon?.state.kind === "uncheckable",
   );
+
+/** True when some value or beacon of the item is not in its target state, within `only` (undecryptable values always count). */
+function notCurrentIn(run: Run, a: ItemAnalysis): boolean {
+  return a.fields.some(
+    (f) =>
+      (f.beacon !== undefined && beaconNeedsRepair(f.beacon.state)) ||
+      f.states.some((s) => {
+        if (s.kind === "current") return false;
+        const kinds = rewriteKinds(s);
+        return kinds.length === 0 || kinds.some((k) => run.only.has(k));
+      }),
+  );
+}
+
+/** Plans the writes of analysed items: their values' rewrites and, when in scope, their beacons' repairs, one write per item. */
+async function planPage(run: Run, analysed: readonly ItemAnalysis[]): Promise<ItemPlan[]> {
+  const plans = await planRewrites(run.engine, analysed, run.only);
+  if (run.beacons) planBeaconWrites(analysed, plans);
+  return plans;
+}
+
+/** Adds a write's changes (made, or with `dryRun` to be made) to the report. */
+function countWrite(run: Run, write: ItemWrite): void {
+  run.report.items.rewritten++;
+  for (const [path, n] of write.values) run.report.fields[path]!.rewritten += n;
+  for (const [path, change] of write.beacons) {
+    const beacons = run.report.fields[path]!.beacons!;
+    if (change === "set") beacons.written++;
+    else beacons.removed++;
+  }
 }
 
 /** DynamoDB's refusals of one item (say, over 400 KB once encrypted), which retrying cannot fix. */
@@ -360,7 +405,7 @@ interface PageOutcome {
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
 async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   const analysed = await run.attempt(() =>
-    analysePage(run.engine, run.locator, run.targets, items),
+    analysePage(run.engine, run.locator, run.targets, items, run.beacons),
   );
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
@@ -376,7 +421,7 @@ async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
     }
     return { failed: 0, notCurrent };
   }
-  const plans = await run.attempt(() => planRewrites(run.engine, analysed, run.only));
+  const plans = await run.attempt(() => planPage(run, analysed));
   const outcomes = await mapLimit(
     plans.map((plan, i) => ({ plan, analysis: analysed[i]! })),
     run.options.concurrency ?? 16,
@@ -410,10 +455,8 @@ async function writeItem(
       return "failed";
     }
     if (plan.kind === "none" || run.report.dryRun) {
-      if (plan.kind === "write") {
-        items.rewritten++;
-        for (const [path, n] of plan.write.values) run.report.fields[path]!.rewritten += n;
-      } else if (!bad) items.current++;
+      if (plan.kind === "write") countWrite(run, plan.write);
+      else if (!bad) items.current++;
       if (bad) items.skipped++;
       return bad ? "bad" : "ok";
     }
@@ -429,8 +472,7 @@ async function writeItem(
     }
     await run.capacity.take(outcome.capacity);
     if (outcome.written) {
-      items.rewritten++;
-      for (const [path, n] of write.values) run.report.fields[path]!.rewritten += n;
+      countWrite(run, write);
       if (bad) items.skipped++;
       return bad ? "bad" : "ok";
     }
@@ -459,10 +501,10 @@ async function writeItem(
     }
     const item = wireFromAttributeValues(got.Item, run.options.table);
     const reread = await run.attempt(() =>
-      analysePage(run.engine, run.locator, run.targets, [item]),
+      analysePage(run.engine, run.locator, run.targets, [item], run.beacons),
     );
     analysis = reread[0]!;
-    plan = (await run.attempt(() => planRewrites(run.engine, reread, run.only)))[0]!;
+    plan = (await run.attempt(() => planPage(run, reread)))[0]!;
   }
 }
 
@@ -548,6 +590,16 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   const table = requireTable(engine.resolved, options.table);
   checkOptions(options, options.table);
   const targets = migrationFields(table, options.fields);
+  // Precondition: `--only beacons` on fields without beacons would check nothing and still report ok.
+  if (
+    options.only !== undefined &&
+    options.only.every((k) => k === "beacons") &&
+    !targets.some((t) => hasBeacon(t.field))
+  )
+    invalid(
+      `only: beacons, but no field in scope has a beacon (${targets.map((t) => t.field.path).join(", ")})`,
+      options.table,
+    );
   // Precondition: a client with the plugin would hand the tool decrypted values (plaintext counted wrongly) and refuse its conditional writes.
   if (
     options.client?.middlewareStack
@@ -576,7 +628,7 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
     tableId: described.tableId,
     command,
     table: options.table,
-    fingerprint: fingerprint(command, targets, only),
+    fingerprint: fingerprint(command, targets, only, engine.resolved.beaconKey?.keyId),
     totalSegments,
   };
   await store?.open(identity, options.resume === true);

@@ -1,7 +1,11 @@
 import type { EncryptionErrorCode } from "../errors/error-codes";
 
-/** Which kind of rewrite brings a value to its field's target state; `--only` selects among them. */
-export type RewriteKind = "plaintext" | "keys" | "formats";
+/**
+ * Which kind of rewrite brings an item to its target state; `--only` selects
+ * among them. The first three rewrite a value; `beacons` writes a missing or
+ * stale beacon and removes an orphaned one (see `BeaconState`).
+ */
+export type RewriteKind = "plaintext" | "keys" | "formats" | "beacons";
 
 /** The stored form of an encrypted value: what `describeCiphertext` tells, and the key that opened it. */
 export interface EncryptedForm {

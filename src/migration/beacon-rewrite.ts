@@ -1,0 +1,57 @@
+import { EncryptionError } from "../errors/encryption-error";
+import { beaconNeedsRepair } from "./beacon-state";
+import { emptyWrite, type ItemPlan, keyOf } from "./item-rewrite";
+import type { ItemAnalysis } from "./page-analysis";
+
+/** What a beacon looks like: lower-case hex (see `beaconText`). */
+const BEACON_TEXT = /^[0-9a-f]{1,64}$/;
+
+/**
+ * Adds the beacon repairs of a page to its planned writes (`plans`, from
+ * `planRewrites`, one per item), so that an item's values and beacons change
+ * in one conditional `UpdateItem`: a missing or stale beacon is `SET`, an
+ * orphaned one is `REMOVE`d. Each repair is conditional on the beacon
+ * attribute's raw value as read (or its absence) and on the raw value of the
+ * top-level attribute holding the field (or its absence), so that an
+ * application write of either in between fails the write. Beacons that are
+ * current or uncheckable (a value that did not decrypt) are never written,
+ * nor is anything for an item whose values failed to encrypt.
+ */
+export function planBeaconWrites(page: readonly ItemAnalysis[], plans: ItemPlan[]): void {
+  page.forEach((analysis, i) => {
+    const plan = plans[i]!;
+    if (plan.kind === "failed") return;
+    let write = plan.kind === "write" ? plan.write : undefined;
+    for (const f of analysis.fields) {
+      const beacon = f.beacon;
+      if (!beacon || !beaconNeedsRepair(beacon.state)) continue;
+      const field = f.target.field;
+      const root = field.segments[0]!;
+      const rootName = root.kind === "attr" ? root.name : "";
+      write ??= emptyWrite(keyOf(analysis));
+      if (!write.expect.has(rootName))
+        write.expect.set(
+          rootName,
+          Object.hasOwn(analysis.item, rootName) ? analysis.item[rootName] : undefined,
+        );
+      write.expect.set(beacon.attribute, beacon.stored);
+      const state = beacon.state;
+      if (state.kind === "orphan") {
+        write.removes.add(beacon.attribute);
+        write.beacons.set(field.path, "remove");
+        continue;
+      }
+      const text = state.kind === "missing" || state.kind === "stale" ? state.beacon : "";
+      // Precondition: a beacon is short hex text; anything else (a value) must never reach DynamoDB.
+      if (!BEACON_TEXT.test(text))
+        throw new EncryptionError(
+          "value.invalid",
+          `The beacon computed for "${field.path}" is not beacon text; nothing was written`,
+          { table: f.target.table.name, field: field.path },
+        );
+      write.sets.set(beacon.attribute, { S: text });
+      write.beacons.set(field.path, "set");
+    }
+    if (write && plan.kind === "none") plans[i] = { kind: "write", write };
+  });
+}
