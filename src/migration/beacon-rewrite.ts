@@ -15,9 +15,17 @@ const BEACON_TEXT = /^[0-9a-f]{1,64}$/;
  * top-level attribute holding the field (or its absence), so that an
  * application write of either in between fails the write. Beacons that are
  * current or uncheckable (a value that did not decrypt) are never written,
- * nor is anything for an item whose values failed to encrypt.
+ * nor is anything for an item whose values failed to encrypt. The beacon of a
+ * plaintext value is written only with its encryption, or when the field
+ * allows plaintext: otherwise a reader's lookup that met the item would fail
+ * on its plaintext (`ciphertext.plaintextNotAllowed`) where it now misses it;
+ * such a beacon is passed to `deferred`.
  */
-export function planBeaconWrites(page: readonly ItemAnalysis[], plans: ItemPlan[]): void {
+export function planBeaconWrites(
+  page: readonly ItemAnalysis[],
+  plans: ItemPlan[],
+  deferred: (path: string) => void = () => undefined,
+): void {
   page.forEach((analysis, i) => {
     const plan = plans[i]!;
     if (plan.kind === "failed") return;
@@ -26,6 +34,16 @@ export function planBeaconWrites(page: readonly ItemAnalysis[], plans: ItemPlan[
       const beacon = f.beacon;
       if (!beacon || !beaconNeedsRepair(beacon.state)) continue;
       const field = f.target.field;
+      const plaintext = f.states.some((s) => s.kind === "plaintext");
+      if (
+        beacon.state.kind !== "orphan" &&
+        plaintext &&
+        !field.allowPlaintext &&
+        !write?.values.has(field.path)
+      ) {
+        deferred(field.path);
+        continue;
+      }
       const root = field.segments[0]!;
       const rootName = root.kind === "attr" ? root.name : "";
       write ??= emptyWrite(keyOf(analysis));

@@ -50,6 +50,13 @@ export interface BeaconCounts {
   written: number;
   /** Orphaned beacons this run removed (with `dryRun`: would remove). */
   removed: number;
+  /**
+   * `migrate`: missing or stale beacons of plaintext values left unwritten
+   * because the field does not allow plaintext and the run does not encrypt
+   * the value (`plaintext` not in `only`): a lookup meeting such an item would
+   * fail for readers. They are written with the value's encryption.
+   */
+  deferred: number;
 }
 
 /** A key that values are under, with how many (see `keys`). */
@@ -132,6 +139,7 @@ function emptyBeaconCounts(attribute: string): BeaconCounts {
     uncheckable: {},
     written: 0,
     removed: 0,
+    deferred: 0,
   };
 }
 

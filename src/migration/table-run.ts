@@ -6,6 +6,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { ResolvedTable } from "../config/resolved-config";
+import type { ResolvedBeaconKey } from "../beacons/resolved-beacon";
 import { EncryptionError } from "../errors/encryption-error";
 import { REQUEST_MIDDLEWARE_NAME, RESPONSE_MIDDLEWARE_NAME } from "../plugin/field-encryption";
 import type { WireItem } from "../format/wire";
@@ -140,7 +141,8 @@ function fingerprint(
   command: Command,
   targets: readonly MigrationField[],
   only: readonly RewriteKind[],
-  beaconKeyId: string | undefined,
+  beaconKey: ResolvedBeaconKey | undefined,
+  logicalName: string,
 ): string {
   // Without beaconed fields in scope, `beacons` changes nothing (and checkpoints of runs before it existed still resume).
   const kinds = beaconsInScope(command, targets, only) ? only : only.filter((k) => k !== "beacons");
@@ -154,9 +156,16 @@ function fingerprint(
     context: field.contextText,
     beacon: field.beacon,
   }));
-  const beacons = kinds.includes("beacons") ? { beaconKeyId } : {};
+  // The beacon key itself (its wrapped form, which is no secret) and the logical table name enter every beacon: another key under the same KMS key must not resume this run.
+  const beacons =
+    kinds.includes("beacons") && beaconKey
+      ? {
+          beaconKey: beaconKey.keyId,
+          wrapped: createHash("sha256").update(beaconKey.wrapped).digest("hex"),
+        }
+      : {};
   return createHash("sha256")
-    .update(JSON.stringify({ command, only: [...kinds].sort(), fields, ...beacons }))
+    .update(JSON.stringify({ command, only: [...kinds].sort(), logicalName, fields, ...beacons }))
     .digest("hex")
     .slice(0, 32);
 }
@@ -346,6 +355,14 @@ class Run {
       this.carriedNotCurrent
     )
       report.status = "notCurrent";
+    const deferred = Object.values(report.fields).reduce(
+      (n, c) => n + (c.beacons?.deferred ?? 0),
+      0,
+    );
+    if (deferred > 0)
+      report.notes.push(
+        `${deferred} beacons of plaintext values were not written: their fields do not allow plaintext, so a lookup that met such an item would fail; they are written when the values are encrypted (migrate with plaintext in --only)`,
+      );
     if (this.carriedNotCurrent && report.status === "notCurrent")
       report.notes.push(
         "Pages scanned before the checkpoint was resumed held values not in their target state; their counts are not in this report (run verify without the checkpoint for them)",
@@ -376,9 +393,17 @@ function notCurrentIn(run: Run, a: ItemAnalysis): boolean {
 }
 
 /** Plans the writes of analysed items: their values' rewrites and, when in scope, their beacons' repairs, one write per item. */
-async function planPage(run: Run, analysed: readonly ItemAnalysis[]): Promise<ItemPlan[]> {
+async function planPage(
+  run: Run,
+  analysed: readonly ItemAnalysis[],
+  reread = false,
+): Promise<ItemPlan[]> {
   const plans = await planRewrites(run.engine, analysed, run.only);
-  if (run.beacons) planBeaconWrites(analysed, plans);
+  if (run.beacons)
+    planBeaconWrites(analysed, plans, (path) => {
+      // Counted once per item scanned, not again on a conflict's re-read.
+      if (!reread) run.report.fields[path]!.beacons!.deferred++;
+    });
   return plans;
 }
 
@@ -504,7 +529,7 @@ async function writeItem(
       analysePage(run.engine, run.locator, run.targets, [item], run.beacons),
     );
     analysis = reread[0]!;
-    plan = (await run.attempt(() => planPage(run, reread)))[0]!;
+    plan = (await run.attempt(() => planPage(run, reread, true)))[0]!;
   }
 }
 
@@ -628,7 +653,7 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
     tableId: described.tableId,
     command,
     table: options.table,
-    fingerprint: fingerprint(command, targets, only, engine.resolved.beaconKey?.keyId),
+    fingerprint: fingerprint(command, targets, only, engine.resolved.beaconKey, table.logicalName),
     totalSegments,
   };
   await store?.open(identity, options.resume === true);

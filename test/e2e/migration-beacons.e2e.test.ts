@@ -76,16 +76,21 @@ async function newTable(prefix: string): Promise<string> {
 }
 
 /** The application's config: `email` without a beacon (before) or with one (after); plaintext readable while it migrates. */
-function config(table: string, beacon: boolean): Omit<FieldEncryptionConfig, "kmsClient"> {
+function config(
+  table: string,
+  beacon: boolean,
+  options: { allowPlaintext?: boolean; beaconKey?: BeaconKeyOptions; logicalName?: string } = {},
+): Omit<FieldEncryptionConfig, "kmsClient"> {
   return {
     keyId: "alias/app-data",
-    beaconKey,
+    beaconKey: options.beaconKey ?? beaconKey,
     tables: {
       [table]: {
         partitionKey: "pk",
+        ...(options.logicalName !== undefined ? { logicalName: options.logicalName } : {}),
         fields: {
           email: {
-            allowPlaintext: true,
+            allowPlaintext: options.allowPlaintext ?? true,
             ...(beacon ? { beacon: { length: 16, normalize: "lowercase", index: INDEX } } : {}),
           },
           ssn: {},
@@ -95,8 +100,8 @@ function config(table: string, beacon: boolean): Omit<FieldEncryptionConfig, "km
   };
 }
 /** The tool's view of the same config. */
-const toolConfig = (table: string): FieldEncryptionConfig => ({
-  ...config(table, true),
+const toolConfig = (table: string, options: Parameters<typeof config>[2] = {}) => ({
+  ...config(table, true, options),
   kmsClient,
 });
 const checkpoint = (table: string) => ({
@@ -352,6 +357,88 @@ describe("verify and migrate --only beacons", () => {
         checkpoint: checkpoint(table),
       }),
     ).rejects.toMatchObject({ code: "migration.optionsInvalid" });
+  });
+});
+
+describe("review regressions", () => {
+  it("F1: a checkpoint is not resumed with another beacon key under the same KMS key, nor with another logicalName (either changes every beacon)", async () => {
+    const table = await newTable("mig-bcn-resume");
+    for (const pk of ["a", "b", "c"])
+      await plain.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, email: { S: `${pk}@x` } } }),
+      );
+    const file = checkpoint(table);
+    const stop = new AbortController();
+    const first = await migrateTable({
+      config: toolConfig(table),
+      table,
+      client: plain,
+      pageSize: 1,
+      checkpoint: file,
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    expect(first.status).toBe("interrupted");
+    const otherKey = await createBeaconKey(
+      new KmsKeyProvider({ client: kmsClient }),
+      "alias/app-data",
+    );
+    for (const changed of [{ beaconKey: otherKey }, { logicalName: "users-v2" }])
+      await expect(
+        migrateTable({
+          config: toolConfig(table, changed),
+          table,
+          client: plain,
+          pageSize: 1,
+          checkpoint: file,
+          resume: true,
+        }),
+      ).rejects.toMatchObject({ code: "migration.checkpointMismatch" });
+  });
+
+  it("F2: --only beacons leaves the beacon of a plaintext value unwritten when the field does not allow plaintext (a lookup meeting it would fail), counts and notes it; the default run then writes it with the encrypted value", async () => {
+    const table = await newTable("mig-bcn-strict");
+    const strict = { allowPlaintext: false };
+    await pool
+      .open(kms, config(table, false, strict))
+      .doc.send(new PutCommand({ TableName: table, Item: { pk: "e1", email: "amy@x" } }));
+    await plain.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: "p1" }, email: { S: "zoe@x" } } }),
+    );
+    const beaconsOnly = await migrateTable({
+      config: toolConfig(table, strict),
+      table,
+      client: plain,
+      only: ["beacons"],
+      checkpoint: checkpoint(table),
+    });
+    expect(beacons(beaconsOnly)).toMatchObject({ missing: 2, written: 1, deferred: 1 });
+    expect(beaconsOnly.notes.join(" ")).toContain("1 beacons of plaintext values were not written");
+    expect((await raw(table, "p1")).email__beacon).toBeUndefined();
+    const strictLookup = pool.open(kms, config(table, true, strict)).doc;
+    const query = (email: string) =>
+      strictLookup.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: INDEX,
+          KeyConditionExpression: "email = :e",
+          ExpressionAttributeValues: { ":e": email },
+        }),
+      );
+    expect((await query("amy@x")).Items!.map((i) => i.pk)).toEqual(["e1"]);
+
+    const all = await migrateTable({
+      config: toolConfig(table, strict),
+      table,
+      client: plain,
+      checkpoint: checkpoint(table),
+    });
+    expect(beacons(all)).toMatchObject({ written: 1, deferred: 0 });
+    expect((await raw(table, "p1")).email!.S!.startsWith("ENC:")).toBe(true);
+    expect((await query("zoe@x")).Items!.map((i) => i.email)).toEqual(["zoe@x"]);
+    expect(
+      (await verifyTable({ config: toolConfig(table, strict), table, client: plain })).status,
+    ).toBe("ok");
   });
 });
 
