@@ -7,8 +7,12 @@ export interface TableProgress {
   stop(): void;
 }
 
+/** The beacon figures, when beacons are in scope. */
+const beaconText = (p: MigrationProgress) =>
+  p.beacons ? `, beacons: ${p.beacons.toRepair} to repair, ${p.beacons.repaired} repaired` : "";
+
 const line = (command: string, p: MigrationProgress) =>
-  `${command}: ${p.scanned} scanned, ${p.rewritten} rewritten, ${p.current} current, ${p.conflicts} conflicts, ${p.failed} failed, ${Math.round(p.itemsPerSecond)} items/s, ${p.segmentsFinished}/${p.totalSegments} segments`;
+  `${command}: ${p.scanned} scanned, ${p.rewritten} rewritten, ${p.current} current, ${p.conflicts} conflicts, ${p.failed} failed${beaconText(p)}, ${Math.round(p.itemsPerSecond)} items/s, ${p.segmentsFinished}/${p.totalSegments} segments`;
 
 /**
  * cli-progress (already the export commands' display): on a TTY, a bar over
@@ -25,7 +29,7 @@ export function createTableProgress(
       {
         stream,
         format:
-          "{bar} {percentage}% | ETA {eta_formatted} | {value} scanned | {rewritten} rewritten | {current} current | {conflicts} conflicts | {failed} failed | {rate} items/s",
+          "{bar} {percentage}% | ETA {eta_formatted} | {value} scanned | {rewritten} rewritten | {current} current | {conflicts} conflicts | {failed} failed{beacons} | {rate} items/s",
         hideCursor: true,
         etaBuffer: 50,
       },
@@ -39,6 +43,9 @@ export function createTableProgress(
           current: p.current,
           conflicts: p.conflicts,
           failed: p.failed,
+          beacons: p.beacons
+            ? ` | ${p.beacons.toRepair} beacons to repair | ${p.beacons.repaired} repaired`
+            : "",
           rate: Math.round(p.itemsPerSecond),
         };
         const total = Math.max(p.estimatedItems ?? 0, p.scanned, 1);

@@ -31,6 +31,12 @@ export interface MigrationProgress {
   estimatedItems: number | undefined;
   segmentsFinished: number;
   totalSegments: number;
+  /**
+   * When beacons are in scope (`only`) and some field in scope has one:
+   * beacons found missing, stale or orphaned so far, and those written or
+   * removed (with `dryRun`: to be).
+   */
+  beacons?: { toRepair: number; repaired: number };
 }
 
 /** Options shared by `verifyTable`, `migrateTable` and `listKeys`. */
@@ -88,8 +94,9 @@ export interface VerifyTableOptions extends TableToolOptions {
   sample?: number;
   /**
    * Which non-current states fail the check, as for `migrate --only`. Default
-   * all three: plaintext, retired keys, other formats. Undecryptable values
-   * always fail it.
+   * all four: plaintext, retired keys, other formats, and beacons (missing,
+   * stale or orphaned; beacons are not looked at when `beacons` is left out).
+   * Undecryptable values, and beacons that cannot be checked, always fail it.
    */
   only?: readonly RewriteKind[];
   /** Checkpoints, to resume a long verification; none by default (a verification is usually run whole). */
@@ -100,7 +107,13 @@ export interface VerifyTableOptions extends TableToolOptions {
 
 /** Options of `migrateTable`. */
 export interface MigrateTableOptions extends TableToolOptions {
-  /** Which rewrites to make: `plaintext`, `keys` (retired keys), `formats` (other formats or schemes). Default all three. */
+  /**
+   * Which rewrites to make: `plaintext`, `keys` (retired keys), `formats`
+   * (other formats or schemes), `beacons` (write missing or stale beacons,
+   * remove orphaned ones; a plaintext value's beacon only with its encryption
+   * unless the field allows plaintext). Default all four, so that an item is
+   * made fully current in one conditional `UpdateItem`.
+   */
   only?: readonly RewriteKind[];
   /** Report what would change, and write nothing (no checkpoint either). */
   dryRun?: boolean;

@@ -23,6 +23,7 @@ import { beaconNeedsRepair } from "./beacon-state";
 import { hasBeacon } from "../beacons/beacon-keyring";
 import { KeyLocator } from "./key-locator";
 import {
+  beaconsToRepair,
   countBad,
   countPage,
   hasValuesNotCurrent,
@@ -322,7 +323,18 @@ class Run {
       estimatedItems: this.estimatedItems,
       segmentsFinished: segments.finished.length,
       totalSegments: segments.total,
+      ...(this.beacons ? { beacons: this.beaconProgress() } : {}),
     });
+  }
+
+  private beaconProgress(): { toRepair: number; repaired: number } {
+    let toRepair = 0;
+    let repaired = 0;
+    for (const counts of Object.values(this.report.fields)) {
+      toRepair += beaconsToRepair(counts);
+      repaired += (counts.beacons?.written ?? 0) + (counts.beacons?.removed ?? 0);
+    }
+    return { toRepair, repaired };
   }
 
   fail(key: WireItem, error: unknown, field?: string): void {

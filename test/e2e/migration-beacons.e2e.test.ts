@@ -24,6 +24,7 @@ import {
   createBeaconKey,
   type FieldEncryptionConfig,
   KmsKeyProvider,
+  type MigrationProgress,
   type MigrationReport,
   migrateTable,
   verifyTable,
@@ -171,14 +172,17 @@ describe("verify and migrate --only beacons", () => {
     ).toBe("ok");
 
     const valuesBefore = (await rawScan(table)).map((i) => [i.pk!.S, i.email, i.ssn]);
+    let progress: MigrationProgress | undefined;
     const migrated = await migrateTable({
       config: toolConfig(table),
       table,
       client: plain,
       only: ["beacons"],
       checkpoint: checkpoint(table),
+      onProgress: (p) => (progress = p),
     });
     expect(migrated.status).toBe("ok");
+    expect(progress!.beacons).toEqual({ toRepair: 3, repaired: 3 });
     expect(migrated.items).toMatchObject({ rewritten: 3, current: 1, conflicts: 0, failed: 0 });
     expect(beacons(migrated)).toMatchObject({ written: 3, removed: 0 });
     expect(migrated.fields.email!.rewritten).toBe(0);

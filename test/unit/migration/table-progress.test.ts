@@ -26,6 +26,15 @@ describe("createTableProgress when stderr is not a terminal", () => {
     );
   });
 
+  it("with beacons in scope, the plain line also counts beacons to repair and repaired", () => {
+    const stream = new PassThrough();
+    const shown = createTableProgress(stream, "verify", 0);
+    shown.update({ ...progress, beacons: { toRepair: 40, repaired: 7 } });
+    expect(String(stream.read())).toBe(
+      "verify: 1200 scanned, 300 rewritten, 880 current, 2 conflicts, 0 failed, beacons: 40 to repair, 7 repaired, 412 items/s, 1/4 segments\n",
+    );
+  });
+
   it("prints at most one line per interval", () => {
     const stream = new PassThrough();
     const shown = createTableProgress(stream, "verify", 60_000);
