@@ -55,6 +55,12 @@ export async function conditionalWrite(
     if (write.removes.has(name)) removes.push(a);
     i++;
   }
+  // The item must still exist: an UpdateItem would otherwise create an item the application deleted meanwhile.
+  const keyName = Object.keys(write.key)[0];
+  if (keyName !== undefined) {
+    names["#k"] = keyName;
+    conditions.unshift("attribute_exists(#k)");
+  }
   const update = [
     ...(sets.length > 0 ? [`SET ${sets.join(", ")}`] : []),
     ...(removes.length > 0 ? [`REMOVE ${removes.join(", ")}`] : []),

@@ -145,7 +145,7 @@ function fingerprint(
   beaconKey: ResolvedBeaconKey | undefined,
   logicalName: string,
 ): string {
-  // Without beaconed fields in scope, `beacons` changes nothing (and checkpoints of runs before it existed still resume).
+  // Without beaconed fields in scope, `beacons` changes nothing, so it does not change the fingerprint either.
   const kinds = beaconsInScope(command, targets, only) ? only : only.filter((k) => k !== "beacons");
   const fields = targets.map(({ field }) => ({
     path: field.path,
@@ -362,15 +362,18 @@ class Run {
         message: `stopped by ${String(this.options.signal?.reason ?? "abort")}; the checkpoint is saved`,
       };
     } else if (report.items.failed > 0) report.status = "failed";
-    else if (
-      hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun) ||
-      this.carriedNotCurrent
-    )
-      report.status = "notCurrent";
     const deferred = Object.values(report.fields).reduce(
       (n, c) => n + (c.beacons?.deferred ?? 0),
       0,
     );
+    // Beacons in scope left unwritten (deferred) mean lookups still miss those items: not ok.
+    if (
+      report.status === "ok" &&
+      (hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun) ||
+        this.carriedNotCurrent ||
+        deferred > 0)
+    )
+      report.status = "notCurrent";
     if (deferred > 0)
       report.notes.push(
         `${deferred} beacons of plaintext values were not written: their fields do not allow plaintext, so a lookup that met such an item would fail; they are written when the values are encrypted (migrate with plaintext in --only)`,
@@ -732,7 +735,9 @@ export async function runTable(command: Command, options: RunOptions): Promise<M
   let complete: boolean;
   try {
     await Promise.all(Array.from({ length: parallel }, runner));
-    if (store && (await store.priorNotCurrent())) run.carriedNotCurrent = true;
+    // A fresh file checkpoint holds only this run's pages, which the report counts already; a resumed one, or a shared run joined, holds earlier ones.
+    if (store && (options.resume === true || store.shared) && (await store.priorNotCurrent()))
+      run.carriedNotCurrent = true;
     complete = store?.shared
       ? (await store.unfinished()).length === 0
       : run.report.segments.finished.length === own.length || run.remainingSample === 0;

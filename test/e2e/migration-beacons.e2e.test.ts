@@ -6,11 +6,12 @@
  * own on DynamoDB Local, with a GSI keyed on the beacon attribute, and the
  * project's KMS test server behind the real `@aws-sdk/client-kms`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type AttributeValue,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -302,6 +303,7 @@ describe("verify and migrate --only beacons", () => {
     const { doc } = pool.open(kms, config(table, false));
     await doc.send(new PutCommand({ TableName: table, Item: { pk: "k1", email: "hank@x" } }));
     await doc.send(new PutCommand({ TableName: table, Item: { pk: "k2", email: "ivy@x" } }));
+    await doc.send(new PutCommand({ TableName: table, Item: { pk: "k3", email: "kim@x" } }));
     const app = pool.open(kms, config(table, true));
     const client = plainDynamoClient();
     const done = new Set<string>();
@@ -313,7 +315,10 @@ describe("verify and migrate --only beacons", () => {
           done.add(pk);
           // k1: someone writes the field without the plugin (the beacon attribute is untouched);
           // k2: the application writes a new value, and its beacon, through the plugin.
-          if (pk === "k1")
+          // k3: the application deletes the item.
+          if (pk === "k3")
+            await plain.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: "k3" } } }));
+          else if (pk === "k1")
             await plain.send(
               new UpdateItemCommand({
                 TableName: table,
@@ -340,7 +345,8 @@ describe("verify and migrate --only beacons", () => {
       checkpoint: checkpoint(table),
     });
     client.destroy();
-    expect(migrated.items).toMatchObject({ conflicts: 2, failed: 0 });
+    expect(migrated.items).toMatchObject({ conflicts: 3, failed: 0 });
+    expect(await raw(table, "k3")).toBeUndefined(); // not re-created by the migration's write
     expect(migrated.status).toBe("ok");
     expect((await raw(table, "k1")).email__beacon).toEqual({ S: await beaconOf(table, "jill@x") });
     expect((await raw(table, "k2")).email__beacon).toEqual({ S: await beaconOf(table, "kate@x") });
@@ -400,6 +406,27 @@ describe("review regressions", () => {
       ).rejects.toMatchObject({ code: "migration.checkpointMismatch" });
   });
 
+  it("F3: a fresh migrate that leaves a value beacons cannot cover reports notCurrent, lists the item, writes nothing for it, and has no note about resumed pages", async () => {
+    const table = await newTable("mig-bcn-bool");
+    await plain.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: "b1" }, email: { BOOL: true } } }),
+    );
+    const migrated = await migrateTable({
+      config: toolConfig(table),
+      table,
+      client: plain,
+      only: ["beacons"],
+      checkpoint: checkpoint(table),
+    });
+    expect(migrated.status).toBe("notCurrent");
+    expect(beacons(migrated).uncheckable).toEqual({ "beacon.unsupportedValue": 1 });
+    expect(migrated.undecryptable).toEqual([
+      { key: { pk: { S: "b1" } }, field: "email", code: "beacon.unsupportedValue" },
+    ]);
+    expect(migrated.notes).toEqual([]);
+    expect(await raw(table, "b1")).toEqual({ pk: { S: "b1" }, email: { BOOL: true } });
+  });
+
   it("F2: --only beacons leaves the beacon of a plaintext value unwritten when the field does not allow plaintext (a lookup meeting it would fail), counts and notes it; the default run then writes it with the encrypted value", async () => {
     const table = await newTable("mig-bcn-strict");
     const strict = { allowPlaintext: false };
@@ -417,6 +444,7 @@ describe("review regressions", () => {
       checkpoint: checkpoint(table),
     });
     expect(beacons(beaconsOnly)).toMatchObject({ missing: 2, written: 1, deferred: 1 });
+    expect(beaconsOnly.status).toBe("notCurrent"); // a pipeline must not switch lookups on yet
     expect(beaconsOnly.notes.join(" ")).toContain("1 beacons of plaintext values were not written");
     expect((await raw(table, "p1")).email__beacon).toBeUndefined();
     const strictLookup = pool.open(kms, config(table, true, strict)).doc;
@@ -438,6 +466,7 @@ describe("review regressions", () => {
       checkpoint: checkpoint(table),
     });
     expect(beacons(all)).toMatchObject({ written: 1, deferred: 0 });
+    expect(all.status).toBe("ok");
     expect((await raw(table, "p1")).email!.S!.startsWith("ENC:")).toBe(true);
     expect((await query("zoe@x")).Items!.map((i) => i.email)).toEqual(["zoe@x"]);
     expect(
@@ -484,6 +513,33 @@ describe("beacons with per-tenant keys", () => {
     expect(beacons(migrated)).toMatchObject({ written: 3 });
     expect((await raw(table, "a1")).email__beacon).toEqual((await raw(table, "g1")).email__beacon);
     expect((await verifyTable({ config: tool, table, client: plain })).status).toBe("ok");
+    // A ciphertext copied from an acme item into a globex item opens under no key the globex item allows: its beacon is not checkable and left as it is.
+    await plain.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: "g2" },
+          tenantId: { S: "globex" },
+          email: (await raw(table, "a1")).email!,
+          email__beacon: { S: "0000" },
+        },
+      }),
+    );
+    const copied = await verifyTable({ config: tool, table, client: plain, only: ["beacons"] });
+    expect(copied.status).toBe("notCurrent");
+    expect(beacons(copied)).toMatchObject({ current: 3, stale: 0 });
+    expect(Object.values(beacons(copied).uncheckable)).toEqual([1]);
+    const again = await migrateTable({
+      config: tool,
+      table,
+      client: plain,
+      only: ["beacons"],
+      checkpoint: checkpoint(table),
+    });
+    expect(again.status).toBe("notCurrent");
+    expect(beacons(again)).toMatchObject({ written: 0, removed: 0 });
+    expect((await raw(table, "g2")).email__beacon).toEqual({ S: "0000" });
+    await plain.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: "g2" } } }));
     const { doc: reader } = pool.open(kms, tenantConfig(true));
     const found = await reader.send(
       new QueryCommand({
@@ -531,6 +587,11 @@ describe("the CLI with beacons", () => {
       "beacon email__beacon: 0 current, 2 missing, 0 stale, 0 orphan, 0 not checkable",
     );
     expect(human.stdout).not.toMatch(/lee@|max@/);
+    // Nor any beacon, which would tell which items hold equal values.
+    const lee = await beaconOf(table, "lee@x");
+    const max = await beaconOf(table, "max@x");
+    for (const out of [first.stdout, first.stderr, human.stdout, human.stderr])
+      expect(out.includes(lee) || out.includes(max)).toBe(false);
     // Values only: the missing beacons are out of scope.
     expect((await runCliProcess(["verify", ...common, "--only", "plaintext,keys"])).code).toBe(0);
 
@@ -543,6 +604,9 @@ describe("the CLI with beacons", () => {
       join(dir, `${table}.checkpoint.json`),
     ]);
     expect(migrate.code).toBe(0);
+    const saved = readFileSync(join(dir, `${table}.checkpoint.json`), "utf8");
+    for (const out of [migrate.stdout, migrate.stderr, saved])
+      expect(out.includes(lee) || out.includes(max)).toBe(false);
     expect(migrate.stdout).toContain("beacon email__beacon:");
     expect(migrate.stdout).toContain("; 2 written, 0 removed");
     const second = await runCliProcess(["verify", ...common, "--only", "beacons"]);
