@@ -18,7 +18,7 @@ export function checkIdentity(stored: RunIdentity, identity: RunIdentity, where:
   if (differs.length > 0)
     throw new EncryptionError(
       "migration.checkpointMismatch",
-      `The checkpoint ${where} belongs to another run (its ${differs.join(", ")} differ${differs.length === 1 ? "s" : ""}: it was written for ${stored.command} of ${stored.table} with ${stored.totalSegments} segments; the fingerprint covers the fields in scope, their keys, formats, contexts and beacons, the beacon key, the logical table name, and --only). Delete it, or run with the options it was made with.`,
+      `The checkpoint ${where} belongs to another run (its ${differs.join(", ")} differ${differs.length === 1 ? "s" : ""}: it was written for ${stored.command} of ${stored.table} with ${stored.totalSegments} segments; the fingerprint covers the fields in scope, their keys, formats, contexts and beacons, --only, and with beacons the beacon key and the logical table name). Delete it, or run with the options it was made with.`,
       { table: identity.table },
     );
 }

@@ -162,11 +162,12 @@ function fingerprint(
     kinds.includes("beacons") && beaconKey
       ? {
           beaconKey: beaconKey.keyId,
+          logicalName,
           wrapped: createHash("sha256").update(beaconKey.wrapped).digest("hex"),
         }
       : {};
   return createHash("sha256")
-    .update(JSON.stringify({ command, only: [...kinds].sort(), logicalName, fields, ...beacons }))
+    .update(JSON.stringify({ command, only: [...kinds].sort(), fields, ...beacons }))
     .digest("hex")
     .slice(0, 32);
 }
