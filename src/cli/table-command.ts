@@ -52,7 +52,7 @@ function beaconLine(report: MigrationReport, b: BeaconCounts): string {
   const n = Object.values(b.uncheckable).reduce((a, k) => a + (k ?? 0), 0);
   const done =
     report.command === "migrate"
-      ? `; ${b.written} ${report.dryRun ? "to write" : "written"}, ${b.removed} ${report.dryRun ? "to remove" : "removed"}`
+      ? `; ${b.written} ${report.dryRun ? "to write" : "written"}, ${b.removed} ${report.dryRun ? "to remove" : "removed"}, ${b.deferred} deferred`
       : "";
   return `    beacon ${b.attribute}: ${b.current} current, ${b.missing} missing, ${b.stale} stale, ${b.orphan} orphan, ${n} not checkable${uncheckable ? ` (${uncheckable})` : ""}${done}`;
 }
@@ -89,7 +89,7 @@ function summary(report: MigrationReport): string {
     );
   if (report.command !== "migrate")
     out.push(
-      `  items: ${i.current} current, ${i.notCurrent} with values to rewrite, ${i.skipped} with undecryptable values`,
+      `  items: ${i.current} current, ${i.notCurrent} with values or beacons to rewrite, ${i.skipped} with undecryptable values`,
     );
   for (const note of report.notes) out.push(`  note: ${note}`);
   if (report.error) out.push(`error: ${report.error.message}`);

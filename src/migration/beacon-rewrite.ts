@@ -24,7 +24,7 @@ const BEACON_TEXT = /^[0-9a-f]{1,64}$/;
 export function planBeaconWrites(
   page: readonly ItemAnalysis[],
   plans: ItemPlan[],
-  deferred: (path: string) => void = () => undefined,
+  deferred: (path: string, item: number) => void = () => undefined,
 ): void {
   page.forEach((analysis, i) => {
     const plan = plans[i]!;
@@ -41,7 +41,7 @@ export function planBeaconWrites(
         !field.allowPlaintext &&
         !write?.values.has(field.path)
       ) {
-        deferred(field.path);
+        deferred(field.path, i);
         continue;
       }
       const root = field.segments[0]!;

@@ -103,7 +103,7 @@ export interface MigrationReport {
     rewritten: number;
     /** Items with nothing to rewrite: every value in scope current (or missing). */
     current: number;
-    /** `verify`/`keys`: items with values to rewrite (plaintext, retired key, other format, within `only`). */
+    /** `verify`/`keys`: items with values or beacons to rewrite (within `only`); `migrate`: items left with beacons deferred until their values are encrypted. */
     notCurrent: number;
     /** Conditional writes that failed because the application wrote first. */
     conflicts: number;

@@ -280,7 +280,8 @@ class Run {
       table: options.table,
       status: "ok",
       dryRun: options.dryRun === true,
-      only: ALL_KINDS.filter((k) => this.only.has(k)),
+      // `keys` lists keys only: beacons are never in its scope.
+      only: ALL_KINDS.filter((k) => this.only.has(k) && (k !== "beacons" || command !== "keys")),
       segments: { total: totalSegments, finished: [] },
       sampled: options.sample !== undefined,
       items: {
@@ -409,18 +410,22 @@ function notCurrentIn(run: Run, a: ItemAnalysis): boolean {
 }
 
 /** Plans the writes of analysed items: their values' rewrites and, when in scope, their beacons' repairs, one write per item. */
-async function planPage(
-  run: Run,
-  analysed: readonly ItemAnalysis[],
-  reread = false,
-): Promise<ItemPlan[]> {
+/** An item's write plan, and the beacons it leaves for the value's encryption (see `planBeaconWrites`). */
+interface PlannedItem {
+  plan: ItemPlan;
+  deferred: string[];
+}
+
+async function planPage(run: Run, analysed: readonly ItemAnalysis[]): Promise<PlannedItem[]> {
   const plans = await planRewrites(run.engine, analysed, run.only);
-  if (run.beacons)
-    planBeaconWrites(analysed, plans, (path) => {
-      // Counted once per item scanned, not again on a conflict's re-read.
-      if (!reread) run.report.fields[path]!.beacons!.deferred++;
-    });
-  return plans;
+  const deferred = analysed.map((): string[] => []);
+  if (run.beacons) planBeaconWrites(analysed, plans, (path, item) => deferred[item]!.push(path));
+  return plans.map((plan, i) => ({ plan, deferred: deferred[i]! }));
+}
+
+/** Counts the beacons an item's final plan left for later (counted once, whatever conflicts came before). */
+function countDeferred(run: Run, deferred: readonly string[]): void {
+  for (const path of deferred) run.report.fields[path]!.beacons!.deferred++;
 }
 
 /** Adds a write's changes (made, or with `dryRun` to be made) to the report. */
@@ -464,13 +469,13 @@ async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   }
   const plans = await run.attempt(() => planPage(run, analysed));
   const outcomes = await mapLimit(
-    plans.map((plan, i) => ({ plan, analysis: analysed[i]! })),
+    plans.map((planned, i) => ({ planned, analysis: analysed[i]! })),
     run.options.concurrency ?? 16,
-    (entry) => writeItem(run, entry.analysis, entry.plan),
+    (entry) => writeItem(run, entry.analysis, entry.planned),
   );
   return {
     failed: outcomes.filter((o) => o === "failed").length,
-    notCurrent: outcomes.some((o) => o === "bad"),
+    notCurrent: outcomes.some((o) => o === "bad" || o === "pending"),
   };
 }
 
@@ -482,11 +487,17 @@ async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
 async function writeItem(
   run: Run,
   scanned: ItemAnalysis,
-  first: ItemPlan,
-): Promise<"failed" | "bad" | "ok"> {
+  first: PlannedItem,
+): Promise<"failed" | "bad" | "pending" | "ok"> {
   const { items } = run.report;
-  let plan = first;
+  let { plan, deferred } = first;
   let analysis = scanned;
+  /** How a settled item ends: undecryptable values first, then beacons left for later. */
+  const settled = (bad: boolean) => {
+    countDeferred(run, deferred);
+    if (bad) items.skipped++;
+    return bad ? "bad" : deferred.length > 0 ? "pending" : "ok";
+  };
   const key = run.keyOf(scanned.item);
   for (let attempt = 0; ; attempt++) {
     const bad = isBad(analysis);
@@ -497,9 +508,9 @@ async function writeItem(
     }
     if (plan.kind === "none" || run.report.dryRun) {
       if (plan.kind === "write") countWrite(run, plan.write);
+      else if (!bad && deferred.length > 0) items.notCurrent++;
       else if (!bad) items.current++;
-      if (bad) items.skipped++;
-      return bad ? "bad" : "ok";
+      return settled(bad);
     }
     const write = plan.write;
     let outcome;
@@ -514,8 +525,7 @@ async function writeItem(
     await run.capacity.take(outcome.capacity);
     if (outcome.written) {
       countWrite(run, write);
-      if (bad) items.skipped++;
-      return bad ? "bad" : "ok";
+      return settled(bad);
     }
     items.conflicts++;
     if (attempt >= (run.options.maxConflictRetries ?? 5)) {
@@ -545,7 +555,7 @@ async function writeItem(
       analysePage(run.engine, run.locator, run.targets, [item], run.beacons),
     );
     analysis = reread[0]!;
-    plan = (await run.attempt(() => planPage(run, reread, true)))[0]!;
+    ({ plan, deferred } = (await run.attempt(() => planPage(run, reread)))[0]!);
   }
 }
 

@@ -30,6 +30,8 @@ import {
   migrateTable,
   verifyTable,
 } from "../../src";
+import { conditionalWrite } from "../../src/migration/conditional-write";
+import { emptyWrite } from "../../src/migration/item-rewrite";
 import { KmsTestServer } from "../../src/testing";
 import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
 import { pluginClientPool } from "../support/e2e-setup";
@@ -472,6 +474,59 @@ describe("review regressions", () => {
     expect(
       (await verifyTable({ config: toolConfig(table, strict), table, client: plain })).status,
     ).toBe("ok");
+  });
+});
+
+describe("review regressions (2)", () => {
+  it("F6: a beacon deferred only on a conflict's re-read (a plaintext value written meanwhile without the plugin) is counted, and the run ends notCurrent", async () => {
+    const table = await newTable("mig-bcn-race");
+    const strict = { allowPlaintext: false };
+    await pool
+      .open(kms, config(table, false, strict))
+      .doc.send(new PutCommand({ TableName: table, Item: { pk: "r1", email: "ray@x" } }));
+    const client = plainDynamoClient();
+    let raced = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (!raced && (args.input as { UpdateExpression?: string }).UpdateExpression) {
+          raced = true;
+          await plain.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: { pk: { S: "r1" } },
+              UpdateExpression: "SET email = :e",
+              ExpressionAttributeValues: { ":e": { S: "legacy@x" } },
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "legacyWriterFirst" },
+    );
+    const migrated = await migrateTable({
+      config: toolConfig(table, strict),
+      table,
+      client,
+      only: ["beacons"],
+      checkpoint: checkpoint(table),
+    });
+    client.destroy();
+    expect(migrated.items).toMatchObject({ conflicts: 1, current: 0, notCurrent: 1 });
+    expect(beacons(migrated)).toMatchObject({ missing: 1, written: 0, deferred: 1 });
+    expect(migrated.status).toBe("notCurrent");
+    expect((await raw(table, "r1")).email__beacon).toBeUndefined();
+  });
+});
+
+describe("conditionalWrite", () => {
+  it("a write conditional only on absences never creates an item that does not exist (the item must still exist)", async () => {
+    const table = await newTable("mig-bcn-exists");
+    const write = emptyWrite({ pk: { S: "gone" } });
+    write.expect.set("email", undefined);
+    write.expect.set("email__beacon", undefined);
+    write.sets.set("email__beacon", { S: "abcd" });
+    expect(await conditionalWrite(plain, table, write)).toMatchObject({ written: false });
+    expect(await raw(table, "gone")).toBeUndefined();
   });
 });
 
