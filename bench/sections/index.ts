@@ -8,6 +8,7 @@ import { kmsEconomics } from "./kms-economics";
 import { memory } from "./memory";
 import { multiTenant } from "./multi-tenant";
 import { migration } from "./migration";
+import { migrationBeacons } from "./migration-beacons";
 import { pluginStub } from "./plugin-stub";
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
@@ -22,6 +23,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
     { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
     { name: "beacons", run: () => withLocal((l) => beacons(l, options, quick)) },
     { name: "migration", run: () => withLocal((l) => migration(l, quick)) },
+    { name: "migration-beacons", run: () => withLocal((l) => migrationBeacons(l, quick)) },
     {
       name: "kms",
       run: async () => {
