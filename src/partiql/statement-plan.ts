@@ -168,6 +168,7 @@ function checkWhere(
   params: unknown[] = [],
   beacons?: StatementBeacons,
   kind: "filter" | "condition" = "condition",
+  select = false,
 ): void {
   const equality = (subject: Expr, others: Expr[], conjunct: boolean): boolean => {
     if (subject.kind !== "path") return false;
@@ -181,8 +182,9 @@ function checkWhere(
       countOnly: false,
     });
     if (!field) return false;
-    // Items are checked after decrypting wherever dropping one is sound, at every length (see condition-check.ts).
-    const verify = conjunct && kind === "filter" && field.mode !== "WriteOnly";
+    // A SELECT's items are checked after decrypting wherever dropping one is sound, at every length (see
+    // condition-check.ts): a batched SELECT's too, though only an exact beacon may be searched there.
+    const verify = conjunct && select && field.mode !== "WriteOnly";
     beacons!.search(
       field,
       spanOf(subject)!,
@@ -420,7 +422,7 @@ export function planStatement(
   text: unknown,
   parameters: unknown,
   targets: ValueTarget[],
-  context?: StatementContext,
+  context: StatementContext,
 ): StatementScope | undefined {
   if (typeof text !== "string") return undefined;
   const mentioned = mentionedTable(config.tables.keys(), text);
@@ -449,7 +451,7 @@ export function planStatement(
   if (!table) return { tableName, table: undefined, key: undefined };
 
   const beacons =
-    context && table.beaconAttributes.size > 0
+    table.beaconAttributes.size > 0
       ? (keyed: WireItem | undefined) =>
           new StatementBeacons(table, context.beaconWrites, context.writtenBack(table, keyed ?? {}))
       : undefined;
@@ -482,7 +484,7 @@ export function planStatement(
       new StatementPlanner(table, params, keyItem, targets, plan).insert(tuple);
       const item = tuple.kind === "param" ? (params[tuple.index] as { M?: unknown }) : undefined;
       // A whole-item parameter gets its beacons as a Put's item does.
-      if (context && item && typeof item.M === "object" && item.M !== null)
+      if (item && typeof item.M === "object" && item.M !== null)
         planItemBeacons(
           table,
           item.M as WireItem,
@@ -513,7 +515,8 @@ export function planStatement(
         statement.where,
         params,
         plan,
-        context?.batched === false ? "filter" : "condition",
+        context.batched ? "condition" : "filter",
+        true,
       );
       const scope = withBeacons({ tableName, table, key }, plan);
       if (statement.projection !== "*") {
@@ -546,10 +549,11 @@ export function planStatement(
 
 /**
  * Adds to a SELECT list the top-level attribute of each field the WHERE
- * clause looks up by a truncated beacon, so that false positives can be told
- * apart after decrypting; returns the attributes added, which are removed
- * from the returned items again. A list that names part of the field's map
- * but not the field is refused.
+ * clause looks up by a beacon, so that false positives can be told apart
+ * after decrypting, with the key and tenant attributes that decrypting it
+ * needs; returns the attributes added, which are removed from the returned
+ * items again. A list that names part of the field's map but not the field
+ * is refused.
  */
 function projectMatchedRoots(
   table: ResolvedTable,
@@ -570,6 +574,15 @@ function projectMatchedRoots(
       throw refusePartialMatchProjection(table, root, field.path);
     added.push(root);
   }
-  if (added.length > 0) plan.project(spanOf(projection[projection.length - 1]!)!.end, added);
+  if (added.length === 0) return [];
+  // The added fields are bound to the item's key and may have their KMS key chosen by its attributes.
+  const selected = new Set(projection.map((p) => p.steps[0]));
+  for (const name of [
+    table.partitionKey,
+    ...(table.sortKey === undefined ? [] : [table.sortKey]),
+    ...table.tenantAttributes,
+  ])
+    if (!selected.has(name) && !added.includes(name)) added.push(name);
+  plan.project(spanOf(projection[projection.length - 1]!)!.end, added);
   return added;
 }

@@ -5,6 +5,8 @@ import {
   ExecuteTransactionCommand,
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { LocalKeyProvider } from "../../src";
+import { LOCAL_KEYS } from "../support/plugin-setup";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
@@ -113,6 +115,50 @@ describe("PartiQL SELECT by a beacon", () => {
     expect(out.Items).toEqual([{ pk: S("u#2"), sk: S("p") }]);
   });
 
+  it("adds the key attributes too when the SELECT list names neither them nor the field, and removes them from the items", async () => {
+    const { fake, client } = await withPeople();
+    const out = await send(client, "SELECT nick FROM Users WHERE email = ?", [
+      S("bob@example.com"),
+    ]);
+    expect(sentStatement(fake).Statement).toMatch(
+      /^SELECT nick, "email", "pk", "sk" FROM Users WHERE/,
+    );
+    // The fake's stored items have no nick: the one match comes back empty.
+    expect(out.Items).toEqual([{}]);
+  });
+
+  it("on a table whose KMS key an attribute chooses, adds that attribute with the field, so the lookup decrypts (R2)", async () => {
+    const config = await localBeaconConfig();
+    config.keyProvider = new LocalKeyProvider({ keys: LOCAL_KEYS });
+    config.tables = {
+      Orders: {
+        partitionKey: "pk",
+        keyId: { attribute: "tenantId", keys: { acme: "local/app", globex: "local/pii" } },
+        context: { tenant: { attribute: "tenantId" } },
+        fields: { secret: { beacon: { length: 8 } } },
+      },
+    };
+    const { fake, client, doc } = await beaconSetup(config);
+    for (const [pk, tenantId, secret] of [
+      ["o#1", "acme", "s1"],
+      ["o#2", "globex", "s2"],
+    ])
+      await doc.send(new PutCommand({ TableName: "Orders", Item: { pk, tenantId, secret } }));
+    const stored = fake.requests.map((r) => r.body.Item as Record<string, unknown>);
+    fake.override = ({ operation }) =>
+      operation === "ExecuteStatement"
+        ? {
+            status: 200,
+            body: { Items: stored.map(({ pk, tenantId, secret }) => ({ pk, tenantId, secret })) },
+          }
+        : undefined;
+    const out = await send(client, "SELECT pk FROM Orders WHERE secret = ?", [S("s2")]);
+    expect(sentStatement(fake).Statement).toMatch(
+      /^SELECT pk, "secret", "tenantId" FROM Orders WHERE/,
+    );
+    expect(out.Items).toEqual([{ pk: S("o#2") }]);
+  });
+
   it("keywords in any case and quoted names are rewritten alike", async () => {
     const { fake, client } = await withPeople();
     await send(client, `select * from Users where "email" = ? and "pk" = ?`, [
@@ -152,12 +198,6 @@ describe("PartiQL SELECT by a beacon", () => {
       "SELECT pk, sk, profile.city FROM Users WHERE profile.phone = ? AND email = ?",
       2,
       "beacon.unsupportedQuery",
-    ],
-    [
-      "with a SELECT list without the key",
-      "SELECT nick FROM Users WHERE email = ?",
-      1,
-      "operation.unsupported",
     ],
   ])("refuses a lookup %s, sending nothing", async (_, Statement, n, code) => {
     const { fake, client } = await beaconSetup();
@@ -213,6 +253,48 @@ describe("PartiQL WHERE of UPDATE and DELETE, and batched SELECTs, follow the co
       fake,
       "beacon.conditionNotExact",
     );
+  });
+
+  it("a batched or transactional SELECT by a 256-bit beacon leaves out an item whose field holds another value (a stale beacon) (R1)", async () => {
+    const ctx = await beaconSetup();
+    const { fake, client } = ctx;
+    const b555 = (await storedBeacons(ctx, "a", "555")).phone;
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { pk: "u#1", sk: "p", profile: { phone: "999" } },
+      }),
+    );
+    const stale = { ...fake.last("PutItem").body.Item, profile_phone__beacon: { S: b555 } };
+    fake.override = ({ operation }) =>
+      operation === "BatchExecuteStatement" || operation === "ExecuteTransaction"
+        ? {
+            status: 200,
+            body: {
+              Responses: [
+                { TableName: "Users", Item: stale },
+                { TableName: "Users", Item: stale },
+              ],
+            },
+          }
+        : undefined;
+    const statement = (phone: string) => ({
+      Statement: "SELECT * FROM Users WHERE pk = ? AND sk = ? AND profile.phone = ?",
+      Parameters: [S("u#1"), S("p"), S(phone)],
+    });
+    const batch = await client.send(
+      new BatchExecuteStatementCommand({ Statements: [statement("555"), statement("999")] }),
+    );
+    expect(fake.last().body.Statements[0].Statement).toMatch(
+      /"profile_phone__beacon" = '[0-9a-f]{64}'$/,
+    );
+    expect(batch.Responses![0]!.Item).toBeUndefined();
+    expect(batch.Responses![1]!.Item!.profile).toEqual({ M: { phone: S("999") } });
+    const transaction = await client.send(
+      new ExecuteTransactionCommand({ TransactStatements: [statement("555"), statement("999")] }),
+    );
+    expect(transaction.Responses![0]!.Item).toBeUndefined();
+    expect(transaction.Responses![1]!.Item!.pk).toEqual(S("u#1"));
   });
 
   it("rewrites a 256-bit, unnormalised beacon in an UPDATE's WHERE, where equality is exact", async () => {
