@@ -1,4 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ExecuteStatementCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import {
   LOCAL_CREDENTIALS,
@@ -14,7 +14,10 @@ import { BENCH_KEYS } from "./stub-client";
  * Beacons on DynamoDB Local, side by side in one run: a Query by a 16-bit
  * beacon on its GSI against a Query by a plain attribute on a GSI of the same
  * shape (both through the plugin, one matching item among 2,000), and a Put
- * that writes a beacon against the same Put without one.
+ * that writes a beacon against the same Put without one. PartiQL: the same
+ * lookup as `SELECT … FROM table.index WHERE email = ?` (rewritten to the
+ * beacon) against `WHERE plainEmail = ?` on the plain index, and an INSERT
+ * that writes a beacon against the same INSERT without one.
  */
 export async function beacons(
   local: DynamoDBLocal,
@@ -54,10 +57,12 @@ export async function beacons(
         },
       }),
     );
-    return DynamoDBDocumentClient.from(low);
+    return { low, doc: DynamoDBDocumentClient.from(low) };
   };
-  const withBeacon = client(true);
-  const without = client(false);
+  const beaconClients = client(true);
+  const plainClients = client(false);
+  const withBeacon = beaconClients.doc;
+  const without = plainClients.doc;
   const count = quick ? 200 : 2000;
   for (let i = 0; i < count; i++) {
     const email = `user${i}@example.com`;
@@ -112,7 +117,37 @@ export async function beacons(
     "no beacon",
     options,
   );
+  const select = (index: string, attribute: string) => () =>
+    beaconClients.low.send(
+      new ExecuteStatementCommand({
+        Statement: `SELECT * FROM "${table}"."${index}" WHERE ${attribute} = ?`,
+        Parameters: [{ S: searched }],
+      }),
+    );
+  const partiqlQuery = await compare(
+    "Beacons (DynamoDB Local)",
+    `PartiQL SELECT of one item of ${count} by a 16-bit beacon GSI vs by a plain attribute GSI`,
+    { plain: select("plain-index", "plainEmail"), beacon: select("email-index", "email") },
+    "plain",
+    options,
+  );
+  const insert = (clients: typeof beaconClients, prefix: string) => () =>
+    clients.low.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO "${table}" VALUE {'pk': ?, 'sk': ?, 'email': ?}`,
+        Parameters: [{ S: `${prefix}${++n}` }, { S: "p" }, { S: "a@b" }],
+      }),
+    );
+  const partiqlInsert = await compare(
+    "Beacons (DynamoDB Local)",
+    "PartiQL INSERT of an item whose encrypted field has a beacon vs the same field without one",
+    { "no beacon": insert(plainClients, "pn#"), beacon: insert(beaconClients, "pb#") },
+    "no beacon",
+    options,
+  );
   return [
+    partiqlQuery,
+    partiqlInsert,
     withTarget(
       query,
       `Query by beacon: ≤ 1.2× (got ${query.ratio.beacon!.toFixed(3)})`,
