@@ -366,6 +366,37 @@ describe("PartiQL and beacons on DynamoDB Local", () => {
     expect(item.email).toBe("two@x");
   });
 
+  it("concurrent PartiQL UPDATEs and UpdateItems of the field leave the stored beacon in step with the value that won", async () => {
+    const clients = pool.open(kms, config());
+    const key = [S("conc#1"), S("s")];
+    await clients.client.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO "${table}" VALUE {'pk': ?, 'sk': ?, 'email': ?}`,
+        Parameters: [...key, S("start@x")],
+      }),
+    );
+    await Promise.all(
+      ["c1@x", "c2@x", "c3@x", "c4@x", "c5@x", "c6@x"].map((email, i) =>
+        i % 2 === 0
+          ? clients.client.send(
+              new ExecuteStatementCommand({
+                Statement: `UPDATE "${table}" SET email = ? WHERE pk = ? AND sk = ?`,
+                Parameters: [S(email), ...key],
+              }),
+            )
+          : clients.doc.send(
+              new UpdateCommand({
+                TableName: table,
+                Key: { pk: "conc#1", sk: "s" },
+                UpdateExpression: "SET email = :e",
+                ExpressionAttributeValues: { ":e": email },
+              }),
+            ),
+      ),
+    );
+    await expectStoredInStep(clients.doc, "conc#", ["start@x", "c1@x", "c2@x", "c3@x"]);
+  });
+
   it("a lookup under OR is refused before anything is sent", async () => {
     const { client } = pool.open(kms, config());
     const error = await client
