@@ -523,6 +523,27 @@ describe("PartiQL writes keep beacons in step", () => {
     expect(HEX16.test(/'([0-9a-f]+)'\}$/.exec(sentStatement(fake).Statement)![1]!)).toBe(true);
   });
 
+  it("refuses, sending nothing, a statement whose rewrite would not read back as intended (a beacon attribute ending in a backslash)", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = { beacon: { length: 16, attribute: "bad\\" } };
+    const { fake, client } = await beaconSetup(config);
+    const error = await expectRefused(
+      send(client, "SELECT * FROM Users WHERE email = ?", [S("a@b.c")]),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+    expect(error.message).toMatch(/could not rewrite the PartiQL statement/);
+    await expectRefused(
+      send(client, "UPDATE Users SET email = ? WHERE pk = ? AND sk = ?", [
+        S("a@b.c"),
+        S("a"),
+        S("b"),
+      ]),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
   it("does not change the caller's statement object or parameters", async () => {
     const { client } = await beaconSetup();
     const Parameters = [S("u#1"), S("p"), S("a@b.c")];
