@@ -5,6 +5,10 @@ import {
   ExecuteTransactionCommand,
 } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
+import { EncryptionError } from "../../src";
+import { tokenize } from "../../src/partiql/lexer";
+import { parseStatement } from "../../src/partiql/parser";
 import { LocalKeyProvider } from "../../src";
 import { LOCAL_KEYS } from "../support/plugin-setup";
 import { expectRefused } from "../support/refused";
@@ -554,5 +558,72 @@ describe("PartiQL writes keep beacons in step", () => {
     const copy = structuredClone(input);
     await client.send(new ExecuteStatementCommand(input));
     expect(input).toEqual(copy);
+  });
+});
+
+describe("PartiQL beacon lookups, generated", () => {
+  /** One WHERE term: its text (with `?`s) and the parameters it takes; `secret` marks a searched plaintext. */
+  const term = fc.oneof(
+    fc
+      .record({
+        name: fc.constantFrom("email", '"email"'),
+        form: fc.constantFrom("=", "rev", "in[]", "in()"),
+        n: fc.integer({ min: 1, max: 3 }),
+      })
+      .map(({ name, form, n }) => {
+        const qs = Array.from({ length: form.startsWith("in") ? n : 1 }, () => "?");
+        const text =
+          form === "="
+            ? `${name} = ?`
+            : form === "rev"
+              ? `? = ${name}`
+              : form === "in[]"
+                ? `${name} IN [${qs.join(", ")}]`
+                : `${name} IN (${qs.join(",")})`;
+        return { text, params: qs.map((_, i) => S(`secret-${i}@mail`)), searched: true };
+      }),
+    fc.constantFrom(
+      { text: "profile.phone = ?", params: [S("secret-phone")], searched: true },
+      { text: `"profile"['phone'] = ?`, params: [S("secret-phone")], searched: true },
+      { text: "pk = ?", params: [S("u#1")], searched: false },
+      { text: "nick <> ?", params: [S("nick")], searched: false },
+    ),
+  );
+  const join = fc.constantFrom(" AND ", " and ", "\tAND\n", " OR ", " AND NOT ");
+
+  it("a SELECT is either refused with nothing sent, or sent with no searched plaintext, one parameter per ?, and no encrypted path left in WHERE", async () => {
+    const { fake, client } = await beaconSetup();
+    fake.override = ({ operation }) =>
+      operation === "ExecuteStatement" ? { status: 200, body: { Items: [] } } : undefined;
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(join, term), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom("SELECT * FROM Users", `select pk, sk from "Users"."email-index"`),
+        async (terms, head) => {
+          fake.requests.length = 0;
+          const where = terms.map(([j, t], i) => (i === 0 ? t.text : `${j}${t.text}`)).join("");
+          const Statement = `${head} WHERE ${where}`;
+          const Parameters = terms.flatMap(([, t]) => t.params);
+          const result = await send(client, Statement, Parameters).catch((e: unknown) => e);
+          if (result instanceof EncryptionError) {
+            expect(fake.requests).toHaveLength(0);
+            return;
+          }
+          expect(result).not.toBeInstanceOf(Error);
+          sent++;
+          const wire = sentStatement(fake);
+          expect(JSON.stringify(wire)).not.toContain("secret-");
+          expect(parseStatement(wire.Statement).placeholders).toBe(wire.Parameters?.length ?? 0);
+          const names = tokenize(wire.Statement.slice(wire.Statement.search(/ where /i)))
+            .filter((t) => t.kind === "word" || t.kind === "quoted")
+            .map((t) => t.text);
+          expect(names).not.toContain("email");
+          expect(names).not.toContain("phone");
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(sent).toBeGreaterThan(20);
   });
 });
