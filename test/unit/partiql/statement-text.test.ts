@@ -74,7 +74,9 @@ describe("applyStatementEdits", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), (name) => {
         const rewritten = applyStatementEdits(base, [{ ...email, text: quoteName(name) }]);
-        if (rewritten === undefined) return;
+        // Only a backslash directly before a quote is refused inside a quoted name.
+        if (quoteName(name).includes('\\"')) return expect(rewritten).toBeUndefined();
+        if (rewritten === undefined) throw new Error("a quotable name was refused");
         const s = parseStatement(rewritten).statement as Extract<Statement, { kind: "select" }>;
         const and = s.where as Extract<Condition, { kind: "and" | "or" }>;
         const cmp = and.left as Extract<Condition, { kind: "compare" }>;
@@ -88,7 +90,8 @@ describe("applyStatementEdits", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 12 }), (value) => {
         const rewritten = applyStatementEdits(base, [{ ...param, text: quoteString(value) }]);
-        if (rewritten === undefined) return;
+        if (quoteString(value).includes("\\'")) return expect(rewritten).toBeUndefined();
+        if (rewritten === undefined) throw new Error("a quotable string was refused");
         const s = parseStatement(rewritten).statement as Extract<Statement, { kind: "select" }>;
         const and = s.where as Extract<Condition, { kind: "and" | "or" }>;
         expect(and.left).toMatchObject({ right: { kind: "literal", type: "string", text: value } });
