@@ -24,7 +24,7 @@ import {
   sizedPath,
   statementWrites,
 } from "../access/field-access";
-import { mentionedTable } from "../operations/table-name";
+import { mentionedTable, tableNameOf } from "../operations/table-name";
 import { type BeaconField, hasBeacon } from "../beacons/beacon-keyring";
 import type { BeaconMatch } from "../beacons/beacon-match";
 import { type BeaconWrite, planItemBeacons, type WrittenBack } from "../beacons/beacon-writes";
@@ -436,7 +436,8 @@ export function planStatement(
     throw error;
   }
   const { statement } = parsed;
-  const tableName = tableOf(statement);
+  // A table ARN names the table as its name does (as TableName does for the other operations).
+  const tableName = tableNameOf(tableOf(statement))!;
   const params = Array.isArray(parameters) ? (parameters as unknown[]) : [];
   // Precondition: one parameter per placeholder. DynamoDB ignores extra parameters, so one the plugin
   // did not place would still go out in plaintext; a missing one would leave a placeholder unplanned.

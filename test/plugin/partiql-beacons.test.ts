@@ -548,6 +548,22 @@ describe("PartiQL writes keep beacons in step", () => {
     );
   });
 
+  it("a statement that names the table by its ARN is planned as the table: encrypted, with its beacon (review R8)", async () => {
+    const { fake, client } = await beaconSetup();
+    const arn = "arn:aws:dynamodb:us-east-1:123456789012:table/Users";
+    await send(client, `INSERT INTO "${arn}" VALUE {'pk': ?, 'sk': ?, 'email': ?, 'ssn': ?}`, [
+      S("u"),
+      S("p"),
+      S("ada@x.com"),
+      S("123-45-6789"),
+    ]);
+    const wire = sentStatement(fake);
+    expect(wire.Statement).toMatch(/'email__beacon': '[0-9a-f]{4}'\}$/);
+    expect(JSON.stringify(wire)).not.toMatch(/ada@x|123-45-6789/);
+    await send(client, `SELECT * FROM "${arn}" WHERE email = ?`, [S("ada@x.com")]);
+    expect(sentStatement(fake).Statement).toMatch(/WHERE "email__beacon" = '[0-9a-f]{4}'$/);
+  });
+
   it("does not change the caller's statement object or parameters", async () => {
     const { client } = await beaconSetup();
     const Parameters = [S("u#1"), S("p"), S("a@b.c")];
