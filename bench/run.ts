@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the benchmark suite. Every figure is a ratio to a baseline
  * measured in the same process, interleaved, with medians over rounds.
- * `npm run bench -- --quick` is a short smoke run; `--only <section>` runs one.
+ * `npm run bench -- --quick` is a short smoke run; `--only <section>` runs one;
+ * `--rounds <n>` measures each comparison over n rounds (default 5).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -13,7 +14,15 @@ import { sections as allSections } from "./sections/index";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
-const options: HarnessOptions = quick ? { rounds: 2, time: 100 } : { rounds: 5, time: 400 };
+const roundsArg = args.includes("--rounds")
+  ? Number(args[args.indexOf("--rounds") + 1])
+  : undefined;
+if (roundsArg !== undefined && !(Number.isInteger(roundsArg) && roundsArg > 0))
+  throw new Error("--rounds takes a whole number of rounds, 1 or more");
+// More rounds narrow the median per-round ratio on a noisy machine, at the cost of time.
+const options: HarnessOptions = quick
+  ? { rounds: roundsArg ?? 2, time: 100 }
+  : { rounds: roundsArg ?? 5, time: 400 };
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
 

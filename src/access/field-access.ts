@@ -387,21 +387,49 @@ export function refuseBeaconUpdate(
 
 /**
  * A PartiQL INSERT or UPDATE that writes these top-level attributes: a beacon
- * attribute is refused, and so is an attribute that holds a beaconed field,
- * because the plugin does not yet rewrite a statement's text to write the
- * beacon with it (PutItem and UpdateItem do).
+ * attribute is refused (the plugin writes beacons, in step with their
+ * fields). An attribute that holds a beaconed field passes: the plugin
+ * rewrites the statement to write or remove the beacon with it.
  */
 export function statementWrites(table: ResolvedTable, roots: readonly string[]): void {
-  for (const root of roots) {
-    beaconAttributeWritten(table, [root]);
-    const field = table.fields.find(
-      (f) => f.beacon && f.segments[0]?.kind === "attr" && f.segments[0].name === root,
-    );
-    if (field)
-      throw new EncryptionError(
-        "beacon.unsupportedQuery",
-        `The PartiQL statement writes "${root}", which holds the field "${field.path}" with a beacon; PartiQL writes do not keep beacons in step yet, so write this field with PutItem or UpdateItem. Nothing was sent.`,
-        { table: table.name, field: field.path },
-      );
-  }
+  for (const root of roots) beaconAttributeWritten(table, [root]);
+}
+
+/** A PartiQL tuple that names the same key twice on the way to a beaconed field: which value DynamoDB keeps is not the plugin's to guess. */
+export function refuseRepeatedKey(
+  table: ResolvedTable,
+  key: string,
+  field: string,
+): EncryptionError {
+  return new EncryptionError(
+    "beacon.unsupportedQuery",
+    `The PartiQL tuple names '${key}' more than once on the way to the field "${field}", which has a beacon; the plugin cannot tell which value is written, so it cannot write the beacon. Name each key once. Nothing was sent.`,
+    { table: table.name, field },
+  );
+}
+
+/** A SELECT list that names part of the map holding a field the WHERE clause looks up by its beacon, but not the field. */
+export function refusePartialMatchProjection(
+  table: ResolvedTable,
+  root: string,
+  field: string,
+): EncryptionError {
+  return new EncryptionError(
+    "beacon.unsupportedQuery",
+    `The SELECT list names part of "${root}" but not "${field}", which the WHERE clause looks up by its beacon: add "${field}" (or "${root}") so that items sharing its beacon can be told apart after decrypting. Nothing was sent.`,
+    { table: table.name, field },
+  );
+}
+
+/**
+ * A PartiQL statement whose rewrite to beacons could not be proved to read
+ * as the original with only the beacon substitutions (for example a beacon
+ * attribute name that the statement grammar cannot quote safely).
+ */
+export function refuseStatementRewrite(table: ResolvedTable): EncryptionError {
+  return new EncryptionError(
+    "beacon.unsupportedQuery",
+    "The plugin could not rewrite the PartiQL statement to its beacons in a way it can prove DynamoDB reads as the original plus the beacon substitutions (check the beacon attribute names). Use PutItem, UpdateItem or Query for this lookup or write. Nothing was sent.",
+    { table: table.name },
+  );
 }

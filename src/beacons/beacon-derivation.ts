@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from "node:crypto";
+import { createHmac, hkdfSync, type KeyObject } from "node:crypto";
 import { canonicalNumber } from "../format/canonical-number";
 import type { ResolvedBeacon } from "./resolved-beacon";
 
@@ -58,9 +58,14 @@ export function beaconInput(value: BeaconSource, beacon: ResolvedBeacon): Buffer
  * `length` bits, as lower-case hex of ceil(length / 4) digits (the kept bits
  * read as a number, so a 6-bit beacon is 00 to 3f). Type S, so it can key a GSI.
  */
-export function beaconText(subkey: Uint8Array, input: Uint8Array, length: number): string {
+export function beaconText(
+  subkey: Uint8Array | KeyObject,
+  input: Uint8Array,
+  length: number,
+): string {
   const mac = createHmac("sha256", subkey).update(input).digest();
-  if (length === 256) return mac.toString("hex");
+  // Whole hex digits need no shifting: the first length / 4 digits are the kept bits.
+  if (length % 4 === 0) return mac.toString("hex", 0, Math.ceil(length / 8)).slice(0, length / 4);
   const bytes = Math.ceil(length / 8);
   const kept = BigInt(`0x${mac.subarray(0, bytes).toString("hex")}`) >> BigInt(bytes * 8 - length);
   return kept.toString(16).padStart(Math.ceil(length / 4), "0");

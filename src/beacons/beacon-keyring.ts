@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
 import type { KeyProvider } from "../keys/key-provider";
@@ -13,7 +14,8 @@ import type { ResolvedBeacon, ResolvedBeaconKey } from "./resolved-beacon";
  */
 export class BeaconKeyring {
   private key: Promise<Uint8Array> | undefined;
-  private readonly subkeys = new Map<string, Buffer>();
+  /** Per-field subkeys as key objects: an HMAC under a KeyObject skips importing the raw key each time. */
+  private readonly subkeys = new Map<string, KeyObject>();
 
   constructor(
     private readonly provider: KeyProvider,
@@ -51,7 +53,12 @@ export class BeaconKeyring {
   ): string {
     const id = `${table.logicalName}\0${field.path}`;
     let subkey = this.subkeys.get(id);
-    if (!subkey) this.subkeys.set(id, (subkey = beaconSubkey(key, table.logicalName, field.path)));
+    if (!subkey) {
+      const raw = beaconSubkey(key, table.logicalName, field.path);
+      subkey = createSecretKey(raw);
+      raw.fill(0);
+      this.subkeys.set(id, subkey);
+    }
     return beaconText(
       subkey,
       beaconInput(beaconSource(table, field, value), field.beacon),

@@ -6,7 +6,7 @@ import { beaconSource } from "./beacon-keyring";
 import type { BeaconMatch } from "./beacon-match";
 
 /** Whether a decrypted item's field, normalised, is one of the searched values of every match. */
-function matchesAll(
+export function matchesAll(
   table: ResolvedTable,
   item: WireItem,
   matches: readonly BeaconMatch[],

@@ -10,7 +10,7 @@ import { projectMatchedFields } from "../beacons/match-projection";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
-import { projectedPath } from "../access/field-access";
+import { projectedPath, refuseStatementRewrite } from "../access/field-access";
 import { parseProjectionExpression } from "../expressions/parser";
 import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
 import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
@@ -22,7 +22,7 @@ import {
   PASS_THROUGH_OPERATIONS,
   type RequestScope,
 } from "./operation-map";
-import { planStatement } from "../partiql/statement-plan";
+import { planStatement, type StatementScope } from "../partiql/statement-plan";
 import { mentionedTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
 import { updateAttributes } from "../tenancy/update-attributes";
@@ -137,7 +137,12 @@ function emptyPlan(operation: string, spec: OperationSpec): RequestPlan {
   };
 }
 
-/** PartiQL: each statement naming a configured table is parsed and planned; its parameters are encrypted as needed. */
+/**
+ * PartiQL: each statement naming a configured table is parsed and planned;
+ * its parameters are encrypted as needed, and a statement on beaconed fields
+ * is rewritten to keep their beacons in step (beacons computed from the
+ * plaintext first, then the parameters encrypted, then the text rewritten).
+ */
 async function planPartiql(
   config: ResolvedConfig,
   cipher: ItemCipher,
@@ -147,11 +152,24 @@ async function planPartiql(
 ): Promise<RequestPlan | undefined> {
   const plan = emptyPlan(operation, partiql.spec);
   const targets: ValueTarget[] = [];
+  const beaconWrites: BeaconWrite[] = [];
+  const rewrites: { statement: Record<string, unknown>; scope: StatementScope }[] = [];
+  const context = {
+    beaconWrites,
+    writtenBack: (table: ResolvedTable, keyed: WireItem) => writtenBackBy(cipher, table, keyed),
+    batched: partiql.statements.length > 0,
+  };
   let involved = false;
-  walk(body, partiql.statements, (statement, context) => {
+  walk(body, partiql.statements, (statement, walkContext) => {
     if (!isObject(statement)) return;
     const first = targets.length;
-    const scope = planStatement(config, statement.Statement, statement.Parameters, targets);
+    const scope = planStatement(
+      config,
+      statement.Statement,
+      statement.Parameters,
+      targets,
+      context,
+    );
     if (!scope) return;
     if (scope.table && scope.table.tenantAttributes.length > 0)
       scope.key = statementAttributes(
@@ -163,11 +181,27 @@ async function planPartiql(
         first,
       );
     if (partiql.statements.length === 0) plan.single = scope;
-    else plan.byIndex.set(context.index ?? -1, scope);
+    else plan.byIndex.set(walkContext.index ?? -1, scope);
     if (scope.table) involved = true;
+    if (scope.beacons) rewrites.push({ statement, scope });
   });
   if (!involved) return undefined;
+  // Beacons are made from the plaintext, so before the parameters are encrypted in place.
+  await applyBeaconWrites(config, beaconWrites);
   await cipher.encryptItems([], targets);
+  for (const { statement, scope } of rewrites) {
+    const params = Array.isArray(statement.Parameters) ? (statement.Parameters as unknown[]) : [];
+    const rewritten = scope.beacons!.plan.rewrite(
+      statement.Statement as string,
+      params,
+      scope.beacons!.actionsEnd,
+    );
+    if (!rewritten) throw refuseStatementRewrite(scope.table!);
+    statement.Statement = rewritten.text;
+    // DynamoDB refuses an empty Parameters list as it refuses unused parameters.
+    if (rewritten.params.length > 0) statement.Parameters = rewritten.params;
+    else delete statement.Parameters;
+  }
   return plan;
 }
 

@@ -6,7 +6,7 @@ import { isObject, type WireItem, wireType } from "../format/wire";
 import { keyIdentity, type RequestPlan, type ScopeInstance } from "./request-plan";
 import { tableNameOf } from "./table-name";
 import { walk } from "./walk";
-import { removeFalsePositives } from "../beacons/false-positives";
+import { matchesAll, removeFalsePositives } from "../beacons/false-positives";
 
 /**
  * Precondition: the items handed to the plugin hold AttributeValues. If the
@@ -68,6 +68,8 @@ export async function applyResponse(
         skippable: inList,
         list: inList ? (holder as unknown[]) : undefined,
         index: prop as number,
+        holder: holder as Record<string | number, unknown>,
+        prop,
       });
     });
   }
@@ -77,6 +79,13 @@ export async function applyResponse(
   const single = plan.single;
   if (!isError && single?.table && single.beaconMatches)
     changed = removeFalsePositives(single.table, body, single.beaconMatches) || changed;
+  // A batched or transactional SELECT returns one item per statement: one that fails its beacon lookup is left out.
+  for (const { instance, holder, prop, list } of jobs) {
+    if (isError || instance === single || !instance.beaconMatches || list) continue;
+    if (matchesAll(instance.table!, holder[prop] as WireItem, instance.beaconMatches)) continue;
+    delete holder[prop];
+    changed = true;
+  }
   for (const { item, instance } of jobs) {
     for (const name of instance.added ?? []) delete item[name];
   }
@@ -92,6 +101,9 @@ interface Job extends ItemJob {
   /** The page list the item is in, when it can be left out. */
   list: unknown[] | undefined;
   index: number;
+  /** Where the item is: `holder[prop]`. */
+  holder: Record<string | number, unknown>;
+  prop: string | number;
 }
 
 /** Leaves items that failed to decrypt out of their pages, and out of `Count`, highest index first so the others keep their places. */

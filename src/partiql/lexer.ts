@@ -6,6 +6,8 @@ export interface Token {
   kind: TokenKind;
   text: string;
   start: number;
+  /** The offset just after the token's last character in the statement text. */
+  end: number;
 }
 
 /**
@@ -60,15 +62,15 @@ export function tokenize(text: string): Token[] {
     at = TOKEN.lastIndex;
     if (m[1] !== undefined) {
       if (m[1].includes("\\'")) throw refuse("holds a backslash before a quote in a string", start);
-      tokens.push({ kind: "string", text: m[1].slice(1, -1).replace(/''/g, "'"), start });
+      tokens.push({ kind: "string", text: m[1].slice(1, -1).replace(/''/g, "'"), start, end: at });
     } else if (m[2] !== undefined) {
       if (m[2].includes('\\"')) throw refuse("holds a backslash before a quote in a name", start);
-      tokens.push({ kind: "quoted", text: m[2].slice(1, -1).replace(/""/g, '"'), start });
-    } else if (m[3] !== undefined) tokens.push({ kind: "number", text: m[3], start });
-    else if (m[4] !== undefined) tokens.push({ kind: "param", text: "?", start });
-    else if (m[5] !== undefined) tokens.push({ kind: "word", text: m[5], start });
-    else if (m[6] !== undefined) tokens.push({ kind: "op", text: m[6], start });
+      tokens.push({ kind: "quoted", text: m[2].slice(1, -1).replace(/""/g, '"'), start, end: at });
+    } else if (m[3] !== undefined) tokens.push({ kind: "number", text: m[3], start, end: at });
+    else if (m[4] !== undefined) tokens.push({ kind: "param", text: "?", start, end: at });
+    else if (m[5] !== undefined) tokens.push({ kind: "word", text: m[5], start, end: at });
+    else if (m[6] !== undefined) tokens.push({ kind: "op", text: m[6], start, end: at });
   }
-  tokens.push({ kind: "end", text: "", start: at });
+  tokens.push({ kind: "end", text: "", start: at, end: at });
   return tokens;
 }

@@ -17,6 +17,24 @@ export const MAX_STATEMENT_LENGTH = 16_384;
  */
 export const MAX_STATEMENT_DEPTH = 100;
 
+/** Where a node stands in the statement text: `[start, end)`. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** The text spans of the paths, `?` parameters, tuples and UPDATE actions this parser made, for rewriting. */
+const SPANS = new WeakMap<object, Span>();
+
+/**
+ * The text span of a path, a `?` parameter, a tuple (from `{` to `}`
+ * inclusive) or an UPDATE action (from its path to the end of its value)
+ * this parser made.
+ */
+export function spanOf(node: object): Span | undefined {
+  return SPANS.get(node);
+}
+
 function unparsable(why: string): EncryptionError {
   return new EncryptionError(
     "operation.unsupported",
@@ -98,6 +116,12 @@ class Parser {
     }
   }
 
+  /** Records that `node` spans from offset `start` to the end of the last token read. */
+  private mark<T extends object>(node: T, start: number): T {
+    SPANS.set(node, { start, end: this.tokens[this.at - 1]!.end });
+    return node;
+  }
+
   private get t(): Token {
     return this.tokens[this.at]!;
   }
@@ -154,6 +178,7 @@ class Parser {
   }
 
   path(): PathExpr {
+    const start = this.t.start;
     const steps: (string | number)[] = [this.name()];
     for (;;) {
       if (steps.length > MAX_STATEMENT_DEPTH) this.tooDeep();
@@ -168,7 +193,7 @@ class Parser {
         else this.fail("a list index or 'name'");
         this.at++;
         this.eatOp("]");
-      } else return { kind: "path", steps };
+      } else return this.mark({ kind: "path", steps }, start);
     }
   }
 
@@ -225,11 +250,12 @@ class Parser {
       this.at++;
       do {
         if (this.op(",")) this.at++;
+        const start = this.t.start;
         const path = this.path();
         if (set) {
           this.eatOp("=");
-          actions.push({ kind: "set", path, value: this.expr() });
-        } else actions.push({ kind: "remove", path });
+          actions.push(this.mark({ kind: "set", path, value: this.expr() }, start));
+        } else actions.push(this.mark({ kind: "remove", path }, start));
       } while (this.op(","));
     }
     if (actions.length === 0) this.fail("SET or REMOVE");
@@ -277,7 +303,7 @@ class Parser {
     const t = this.t;
     if (t.kind === "param") {
       this.at++;
-      return { kind: "param", index: this.params++ };
+      return this.mark({ kind: "param", index: this.params++ }, t.start);
     }
     if (t.kind === "string" || t.kind === "number") {
       this.at++;
@@ -301,7 +327,10 @@ class Parser {
     }
     if (this.op("{")) {
       this.at++;
-      return this.nested(() => this.tuple());
+      return this.mark(
+        this.nested(() => this.tuple()),
+        t.start,
+      );
     }
     if (this.op("[")) {
       this.at++;

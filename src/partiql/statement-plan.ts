@@ -9,11 +9,14 @@ import type { WireItem, WireValue } from "../format/wire";
 import {
   appendsElements,
   comparedPath,
+  equalityPath,
   presencePath,
   projectedPath,
   readPath,
   refuse,
   refuseOperation,
+  refusePartialMatchProjection,
+  refuseRepeatedKey,
   refuseSetValue,
   refuseStatementValue,
   removedPath,
@@ -21,15 +24,37 @@ import {
   sizedPath,
   statementWrites,
 } from "../access/field-access";
-import { mentionedTable } from "../operations/table-name";
+import { mentionedTable, tableNameOf } from "../operations/table-name";
+import { type BeaconField, hasBeacon } from "../beacons/beacon-keyring";
+import type { BeaconMatch } from "../beacons/beacon-match";
+import { type BeaconWrite, planItemBeacons, type WrittenBack } from "../beacons/beacon-writes";
+import { StatementBeacons } from "../beacons/statement-beacons";
 import type { Condition, Expr, PathExpr, Statement, ValueExpr } from "./ast";
-import { type ParsedStatement, parseStatement } from "./parser";
+import { type ParsedStatement, parseStatement, spanOf } from "./parser";
 
 /** What the response side needs for one statement: its table and, when the statement pins it, the item key. */
 export interface StatementScope {
   tableName: string;
   table: ResolvedTable | undefined;
   key: WireItem | undefined;
+  /** Equalities rewritten to truncated beacons: returned items must match them once decrypted. */
+  beaconMatches?: BeaconMatch[];
+  /** Attributes the plugin added to the SELECT list; removed from returned items. */
+  added?: string[];
+  /** The beacon rewrite to apply once beacons are computed and parameters encrypted, with where an UPDATE's last action ends. */
+  beacons?: { plan: StatementBeacons; actionsEnd: number | undefined };
+}
+
+/** What planning a statement needs besides the config: where beacons go, and how to tell a WriteOnly client's written-back values. */
+export interface StatementContext {
+  beaconWrites: BeaconWrite[];
+  writtenBack: (table: ResolvedTable, keyed: WireItem) => WrittenBack;
+  /**
+   * The statement is one of a BatchExecuteStatement or ExecuteTransaction,
+   * whose SELECT returns one item per statement: its WHERE equalities on
+   * beacons follow the ConditionExpression rule (exact 256-bit beacons only).
+   */
+  batched: boolean;
 }
 
 function tableOf(statement: Statement): string {
@@ -129,7 +154,48 @@ function readsEncrypted(table: ResolvedTable, expr: Expr, what: string): void {
 
 const WHERE = "The WHERE clause";
 
-function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
+/**
+ * Checks a WHERE clause. `field = ?` and `field IN [?, …]` on a beaconed
+ * field are rewritten to its beacon through `beacons` where field-access.ts
+ * allows it for `kind`: a SELECT's WHERE is a filter (and key condition,
+ * which DynamoDB chooses from the FROM index), whose false positives are
+ * removed after decrypting; the WHERE of an UPDATE or DELETE, and of a batched
+ * SELECT, is a condition. Every other use of an encrypted path is refused.
+ */
+function checkWhere(
+  table: ResolvedTable,
+  where: Condition | undefined,
+  params: unknown[] = [],
+  beacons?: StatementBeacons,
+  kind: "filter" | "condition" = "condition",
+  select = false,
+): void {
+  const equality = (subject: Expr, others: Expr[], conjunct: boolean): boolean => {
+    if (subject.kind !== "path") return false;
+    const againstValues = others.every((o) => o.kind === "param");
+    const field = equalityPath(table, subject.steps, {
+      clause: WHERE,
+      kind,
+      againstValues: againstValues && beacons !== undefined,
+      conjunct,
+      indexName: undefined,
+      countOnly: false,
+    });
+    if (!field) return false;
+    // A SELECT's items are checked after decrypting wherever dropping one is sound, at every length (see
+    // condition-check.ts): a batched SELECT's too, though only an exact beacon may be searched there.
+    const verify = conjunct && select && field.mode !== "WriteOnly";
+    beacons!.search(
+      field,
+      spanOf(subject)!,
+      others.map((o) => {
+        const index = (o as { index: number }).index;
+        return { index, span: spanOf(o)!, value: params[index] };
+      }),
+      verify,
+    );
+    return true;
+  };
   const operand = (expr: Expr): void => {
     if (expr.kind === "path") comparedPath(table, expr.steps, WHERE);
     else if (expr.kind === "call" && expr.name === "size" && expr.args[0]?.kind === "path")
@@ -137,21 +203,29 @@ function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
     else if (expr.kind === "call") expr.args.forEach(operand);
     else if (expr.kind === "binary") [expr.left, expr.right].forEach(operand);
   };
-  const visit = (c: Condition | undefined): void => {
+  const visit = (c: Condition | undefined, conjunct: boolean): void => {
     if (!c) return;
     switch (c.kind) {
       case "and":
+        visit(c.left, conjunct);
+        visit(c.right, conjunct);
+        return;
       case "or":
-        visit(c.left);
-        visit(c.right);
+        visit(c.left, false);
+        visit(c.right, false);
         return;
       case "not":
-        return visit(c.operand);
+        return visit(c.operand, false);
       case "compare":
+        if (c.operator === "=") {
+          if (equality(c.left, [c.right], conjunct)) return;
+          if (equality(c.right, [c.left], conjunct)) return;
+        }
         return [c.left, c.right].forEach(operand);
       case "between":
         return [c.subject, c.low, c.high].forEach(operand);
       case "in":
+        if (equality(c.subject, c.list, conjunct)) return;
         return [c.subject, ...c.list].forEach(operand);
       case "is":
         return; // IS [NOT] MISSING / NULL only asks whether a value is there
@@ -165,7 +239,7 @@ function checkWhere(table: ResolvedTable, where: Condition | undefined): void {
       }
     }
   };
-  visit(where);
+  visit(where, true);
 }
 
 /** Plans one PartiQL statement on a table with encrypted fields, adding a target for each parameter to encrypt. */
@@ -177,7 +251,37 @@ class StatementPlanner {
     private readonly params: unknown[],
     private readonly keyItem: WireItem | undefined,
     private readonly targets: ValueTarget[],
+    private readonly beacons?: StatementBeacons,
   ) {}
+
+  /**
+   * The value `expr` (standing at `field.segments[depth]`) writes to a
+   * beaconed field: from a parameter, or through tuples; undefined when it
+   * writes none (absent, NULL or MISSING on the way). Call after
+   * {@link encryptIn}, which refuses literals and computed values.
+   */
+  private valueAt(expr: Expr, field: BeaconField, depth: number): unknown {
+    const segments = field.segments;
+    if (expr.kind === "param") {
+      let found: unknown;
+      forEachSlot(
+        { v: this.params[expr.index] } as WireItem,
+        [{ kind: "attr", name: "v" }, ...segments.slice(depth)],
+        (slot) => (found = slot.value),
+      );
+      return found;
+    }
+    if (expr.kind === "literal" && (expr.type === "null" || expr.type === "missing"))
+      return depth === segments.length && expr.type === "null" ? { NULL: true } : undefined;
+    const segment = segments[depth];
+    if (expr.kind === "tuple" && segment?.kind === "attr") {
+      const entries = expr.entries.filter((e) => e.key === segment.name);
+      if (entries.length > 1) throw refuseRepeatedKey(this.table, segment.name, field.path);
+      return entries[0] ? this.valueAt(entries[0].value, field, depth + 1) : undefined;
+    }
+    // Precondition: encryptIn has refused every other form that reaches the field.
+    throw refuseStatementValue(this.table, field.path, "computed");
+  }
 
   private bindingKey(): BindingKey {
     return (this.key ??= itemKey(this.table, this.keyItem ?? {}, undefined, {
@@ -255,6 +359,19 @@ class StatementPlanner {
         : Object.keys(typeof param?.M === "object" && param.M !== null ? param.M : {}),
     );
     for (const field of this.table.fields) this.encryptIn(value, field, field.segments, 0);
+    const beacons = this.beacons;
+    if (!beacons) return;
+    if (value.kind === "tuple") {
+      const span = spanOf(value)!;
+      beacons.insertTuple(
+        span.end - 1,
+        value.entries.length === 0,
+        this.table.fields.filter(hasBeacon).map((field) => ({
+          field,
+          value: this.valueAt(value, field, 0),
+        })),
+      );
+    }
   }
 
   update(actions: Extract<Statement, { kind: "update" }>["actions"]): void {
@@ -263,7 +380,8 @@ class StatementPlanner {
       const path = action.path.steps;
       if (typeof path[0] === "string") statementWrites(table, [path[0]]);
       if (action.kind === "remove") {
-        removedPath(table, path, "REMOVE");
+        for (const { field } of removedPath(table, path, "REMOVE"))
+          if (hasBeacon(field)) this.beacons?.remove(field);
         continue;
       }
       const below = setPath(table, path, "SET");
@@ -286,6 +404,8 @@ class StatementPlanner {
       if (value.kind === "path" || value.kind === "call" || value.kind === "binary")
         throw refuseSetValue(table, path, below, "? parameters");
       for (const b of below) this.encryptIn(value, b.field, b.field.segments, path.length);
+      for (const { field } of below)
+        if (hasBeacon(field)) this.beacons?.set(field, this.valueAt(value, field, path.length));
     }
   }
 }
@@ -302,6 +422,7 @@ export function planStatement(
   text: unknown,
   parameters: unknown,
   targets: ValueTarget[],
+  context: StatementContext,
 ): StatementScope | undefined {
   if (typeof text !== "string") return undefined;
   const mentioned = mentionedTable(config.tables.keys(), text);
@@ -315,7 +436,8 @@ export function planStatement(
     throw error;
   }
   const { statement } = parsed;
-  const tableName = tableOf(statement);
+  // A table ARN names the table as its name does (as TableName does for the other operations).
+  const tableName = tableNameOf(tableOf(statement))!;
   const params = Array.isArray(parameters) ? (parameters as unknown[]) : [];
   // Precondition: one parameter per placeholder. DynamoDB ignores extra parameters, so one the plugin
   // did not place would still go out in plaintext; a missing one would leave a placeholder unplanned.
@@ -328,6 +450,21 @@ export function planStatement(
   }
   const table = config.tables.get(tableName);
   if (!table) return { tableName, table: undefined, key: undefined };
+
+  const beacons =
+    table.beaconAttributes.size > 0
+      ? (keyed: WireItem | undefined) =>
+          new StatementBeacons(table, context.beaconWrites, context.writtenBack(table, keyed ?? {}))
+      : undefined;
+  const withBeacons = (
+    scope: StatementScope,
+    plan: StatementBeacons | undefined,
+    actionsEnd?: number,
+  ): StatementScope => {
+    if (plan?.changed) scope.beacons = { plan, actionsEnd };
+    if (plan && plan.matches.length > 0) scope.beaconMatches = plan.matches;
+    return scope;
+  };
 
   switch (statement.kind) {
     case "insert": {
@@ -344,27 +481,59 @@ export function planStatement(
           keyItem,
           params[tuple.index] ? ((params[tuple.index] as { M?: WireItem }).M ?? {}) : {},
         );
-      new StatementPlanner(table, params, keyItem, targets).insert(tuple);
-      return { tableName, table, key: undefined };
+      const plan = beacons?.(keyItem);
+      new StatementPlanner(table, params, keyItem, targets, plan).insert(tuple);
+      const item = tuple.kind === "param" ? (params[tuple.index] as { M?: unknown }) : undefined;
+      // A whole-item parameter gets its beacons as a Put's item does.
+      if (item && typeof item.M === "object" && item.M !== null)
+        planItemBeacons(
+          table,
+          item.M as WireItem,
+          context.beaconWrites,
+          context.writtenBack(table, keyItem),
+        );
+      return withBeacons({ tableName, table, key: undefined }, plan);
     }
     case "update": {
-      checkWhere(table, statement.where);
       const key = pinnedKey(table, statement.where, params);
-      new StatementPlanner(table, params, key, targets).update(statement.actions);
-      return { tableName, table, key };
+      const plan = beacons?.(key);
+      checkWhere(table, statement.where, params, plan, "condition");
+      new StatementPlanner(table, params, key, targets, plan).update(statement.actions);
+      const last = statement.actions[statement.actions.length - 1]!;
+      return withBeacons({ tableName, table, key }, plan, spanOf(last)?.end);
     }
     case "delete": {
-      checkWhere(table, statement.where);
-      return { tableName, table, key: pinnedKey(table, statement.where, params) };
+      const key = pinnedKey(table, statement.where, params);
+      const plan = beacons?.(key);
+      checkWhere(table, statement.where, params, plan, "condition");
+      return withBeacons({ tableName, table, key }, plan);
     }
     case "select": {
-      checkWhere(table, statement.where);
       const key = pinnedKey(table, statement.where, params);
+      const plan = beacons?.(key);
+      checkWhere(
+        table,
+        statement.where,
+        params,
+        plan,
+        context.batched ? "condition" : "filter",
+        true,
+      );
+      const scope = withBeacons({ tableName, table, key }, plan);
       if (statement.projection !== "*") {
         let returnsEncrypted = false;
         for (const p of statement.projection)
           if (projectedPath(table, p.steps, "The SELECT list")) returnsEncrypted = true;
-        const projected = new Set(statement.projection.map((p: PathExpr) => p.steps[0]));
+        const added = projectMatchedRoots(table, statement.projection, plan);
+        if (added.length > 0) {
+          returnsEncrypted = true;
+          scope.added = added;
+          scope.beacons = { plan: plan!, actionsEnd: undefined };
+        }
+        const projected = new Set([
+          ...statement.projection.map((p: PathExpr) => p.steps[0]),
+          ...added,
+        ]);
         const keyNames =
           table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
         if (returnsEncrypted && !key && !keyNames.every((k) => projected.has(k))) {
@@ -374,7 +543,47 @@ export function planStatement(
           );
         }
       }
-      return { tableName, table, key };
+      return scope;
     }
   }
+}
+
+/**
+ * Adds to a SELECT list the top-level attribute of each field the WHERE
+ * clause looks up by a beacon, so that false positives can be told apart
+ * after decrypting, with the key and tenant attributes that decrypting it
+ * needs; returns the attributes added, which are removed from the returned
+ * items again. A list that names part of the field's map but not the field
+ * is refused.
+ */
+function projectMatchedRoots(
+  table: ResolvedTable,
+  projection: PathExpr[],
+  plan: StatementBeacons | undefined,
+): string[] {
+  if (!plan || plan.matches.length === 0) return [];
+  const added: string[] = [];
+  for (const { field } of plan.matches) {
+    const root = (field.segments[0] as { name: string }).name;
+    const covers = (p: PathExpr) =>
+      p.steps.every((step, i) => {
+        const s = field.segments[i];
+        return s?.kind === "attr" && s.name === step;
+      });
+    if (projection.some(covers) || added.includes(root)) continue;
+    if (projection.some((p) => p.steps[0] === root))
+      throw refusePartialMatchProjection(table, root, field.path);
+    added.push(root);
+  }
+  if (added.length === 0) return [];
+  // The added fields are bound to the item's key and may have their KMS key chosen by its attributes.
+  const selected = new Set(projection.map((p) => p.steps[0]));
+  for (const name of [
+    table.partitionKey,
+    ...(table.sortKey === undefined ? [] : [table.sortKey]),
+    ...table.tenantAttributes,
+  ])
+    if (!selected.has(name) && !added.includes(name)) added.push(name);
+  plan.project(spanOf(projection[projection.length - 1]!)!.end, added);
+  return added;
 }

@@ -68,9 +68,13 @@ export function fieldEncryption(
 ): FieldEncryptionPlugin {
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
-  const redact = redactor(new Set([...resolved.tables.values()].flatMap((t) => [...t.rootNames])), [
-    ...resolved.tables.keys(),
-  ]);
+  // Beacon attributes too: a beacon is not the plaintext, but it tells which logged items hold equal values.
+  const redact = redactor(
+    new Set(
+      [...resolved.tables.values()].flatMap((t) => [...t.rootNames, ...t.beaconAttributes.keys()]),
+    ),
+    [...resolved.tables.keys()],
+  );
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();

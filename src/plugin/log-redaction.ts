@@ -12,7 +12,8 @@ const ALWAYS = new Set(["ExpressionAttributeValues", "Parameters"]);
 /**
  * A log filter for the SDK's logger middleware: a copy of a command's input or
  * output with the value of every attribute that is, or holds, an encrypted
- * field replaced by {@link REDACTED}, at any depth and for both the Document
+ * field (or a beacon attribute, `names` holds both) replaced by
+ * {@link REDACTED}, at any depth and for both the Document
  * client's plain values and AttributeValues. A PartiQL `Statement` that names
  * a configured table is redacted whole, in `ExecuteStatement` as in
  * `BatchExecuteStatement`'s `Statements[]` and `ExecuteTransaction`'s

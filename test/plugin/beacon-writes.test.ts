@@ -331,3 +331,21 @@ describe("beacons from the item API", () => {
     expect(stored.email).toMatch(/^ENC:/);
   });
 });
+
+describe("beacons in the SDK log", () => {
+  it("beacon attributes are redacted in logged inputs and outputs, like the fields they belong to", async () => {
+    const lines: unknown[] = [];
+    const log = (...args: unknown[]) => lines.push(args);
+    const { fake, doc } = await beaconSetup(undefined, {
+      logger: { trace: log, debug: log, info: log, warn: log, error: log },
+    });
+    await doc.send(new PutCommand({ TableName: "Users", Item: ITEM }));
+    const beacon = fake.last("PutItem").body.Item.email__beacon.S as string;
+    await doc.send(new GetCommand({ TableName: "Users", Key: { pk: "u#1", sk: "profile" } }));
+    const text = JSON.stringify(lines);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(text).toContain('"email__beacon":"***SensitiveInformation***"');
+    expect(text).not.toContain(beacon);
+    expect(text).toContain('"sk":"profile"'); // key attributes stay visible for debugging
+  });
+});

@@ -23,6 +23,9 @@ export async function localBeaconConfig(): Promise<FieldEncryptionConfig> {
 }
 
 /** The plugin on a fake DynamoDB with the beacon config. */
-export async function beaconSetup(config?: FieldEncryptionConfig) {
-  return setup(config ?? (await localBeaconConfig()));
+export async function beaconSetup(
+  config?: FieldEncryptionConfig,
+  clientOptions?: Parameters<typeof setup>[1],
+) {
+  return setup(config ?? (await localBeaconConfig()), clientOptions);
 }

@@ -35,13 +35,16 @@ export function usersConfig(
 }
 
 /** A fake DynamoDB with Users (pk, sk), Orders (pk) and Plain (pk, no encrypted fields), and a low-level and a Document client with the plugin. */
-export function setup(config: FieldEncryptionConfig = usersConfig()): {
+export function setup(
+  config: FieldEncryptionConfig = usersConfig(),
+  clientOptions?: Parameters<FakeDynamoDB["client"]>[0],
+): {
   fake: FakeDynamoDB;
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
 } {
   const fake = new FakeDynamoDB({ Users: ["pk", "sk"], Orders: ["pk"], Plain: ["pk"] });
-  const client = fake.client();
+  const client = fake.client(clientOptions);
   client.middlewareStack.use(fieldEncryption(config));
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

@@ -1,4 +1,6 @@
 import { beaconInput, beaconSubkey, beaconText } from "../../../src/beacons/beacon-derivation";
+import { createHmac, createSecretKey } from "node:crypto";
+import fc from "fast-check";
 import type { ResolvedBeacon } from "../../../src/beacons/resolved-beacon";
 
 /** Vectors computed independently with Python's hmac and hashlib (RFC 5869 HKDF written out). */
@@ -25,6 +27,8 @@ describe("beacon derivation (known answers)", () => {
   it.each([
     [256, "b86f0d71414e2539f7362a5e2038c493efff49073ad3205281e91e4e0a314f90"],
     [16, "b86f"],
+    [20, "b86f0"],
+    [12, "b86"],
     [6, "2e"],
     [1, "1"],
   ])("keeps the first %i bits of HMAC-SHA-256 as hex", (length, expected) => {
@@ -48,5 +52,25 @@ describe("beacon derivation (known answers)", () => {
 
   it("tags the type, so the string 1 and the number 1 get different beacons", () => {
     expect(beaconInput({ S: "1E0" }, beacon())).not.toEqual(beaconInput({ N: "1" }, beacon()));
+  });
+
+  it("keeps exactly the first `length` bits for every length, whether the subkey is bytes or a key object", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.integer({ min: 1, max: 256 }),
+        (key, input, length) => {
+          // The definition: the MAC as a 256-bit number, shifted right by 256 - length, in hex of ceil(length / 4) digits.
+          const mac = createHmac("sha256", key).update(input).digest("hex");
+          const expected = (BigInt(`0x${mac}`) >> BigInt(256 - length))
+            .toString(16)
+            .padStart(Math.ceil(length / 4), "0");
+          expect(beaconText(key, input, length)).toBe(expected);
+          expect(beaconText(createSecretKey(key), input, length)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { resolveConfig } from "../../../src/config/resolve-config";
 import { LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
 import { configError } from "../../support/config-error";
+import { fieldForItem } from "../../../src/tenancy/field-for-item";
 
 const provider = new LocalKeyProvider({ keys: { k: new Uint8Array(32) } });
 const users = (table: Record<string, unknown>, top: Record<string, unknown> = {}) =>
@@ -138,5 +139,16 @@ describe("per-item keys and contexts: config validation with exact locations", (
     const table = resolveConfig(users({})).tables.get("Users")!;
     expect(table.tenantAttributes).toEqual([]);
     expect(table.fields[0]!.tenancy).toBeUndefined();
+  });
+
+  it("compiles patterns with the u flag, as documented: a Unicode property escape matches letters, not the text \\p{Lu}", () => {
+    const table = resolveConfig(
+      users({ keyId: { attribute: "pk", pattern: "^tenant#(\\p{Lu}+)#", keys: { ÄBC: "k" } } }),
+    ).tables.get("Users")!;
+    const field = fieldForItem(table, table.fields[0]!, { pk: { S: "tenant#ÄBC#1" } }, undefined);
+    expect(field.keyId).toBe("k");
+    expect(() =>
+      fieldForItem(table, table.fields[0]!, { pk: { S: "tenant#p{Lu}#1" } }, undefined),
+    ).toThrow(expect.objectContaining({ code: "tenant.attributeInvalid" }));
   });
 });
