@@ -40,7 +40,16 @@ function printComparison(c: Comparison): void {
 
 async function main(): Promise<void> {
   const sections: Section[] = [{ name: "crypto", run: () => cryptoCore(options) }];
-  sections.push(...allSections(options, quick));
+  const rest = allSections(options, quick);
+  sections.push(...rest.sections);
+  try {
+    await runSections(sections);
+  } finally {
+    await rest.close();
+  }
+}
+
+async function runSections(sections: Section[]): Promise<void> {
   const output: Record<string, unknown> = {
     machine: {
       node: process.version,

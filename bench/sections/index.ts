@@ -13,12 +13,23 @@ import { pluginStub } from "./plugin-stub";
 
 type Section = { name: string; run: () => Promise<Comparison[] | Record<string, unknown>> };
 
-/** Every section after the crypto core; DynamoDB Local is started once and stopped at the end. */
-export function sections(options: HarnessOptions, quick: boolean): Section[] {
+/**
+ * Every section after the crypto core. DynamoDB Local is started once, on
+ * first use; `close` stops it (call it whichever sections ran: a run of one
+ * section with `--only` would otherwise never exit).
+ */
+export function sections(
+  options: HarnessOptions,
+  quick: boolean,
+): { sections: Section[]; close: () => Promise<void> } {
   let local: DynamoDBLocal | undefined;
   const withLocal = async <T>(run: (l: DynamoDBLocal) => Promise<T>) =>
     run((local ??= await startDynamoDBLocal({ log: (l) => console.error(l) })));
-  return [
+  const close = async () => {
+    await local?.stop();
+    local = undefined;
+  };
+  const list: Section[] = [
     { name: "stub", run: () => pluginStub(options, quick) },
     { name: "dynamodb-local", run: () => withLocal((l) => dynamoLocal(l, options, quick)) },
     { name: "beacons", run: () => withLocal((l) => beacons(l, options, quick)) },
@@ -30,8 +41,7 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
         try {
           return await withLocal((l) => kmsEconomics(l, quick));
         } finally {
-          await local?.stop();
-          local = undefined;
+          await close();
         }
       },
     },
@@ -41,4 +51,5 @@ export function sections(options: HarnessOptions, quick: boolean): Section[] {
     { name: "export-memory", run: () => exportMemory(quick) },
     { name: "tenants", run: () => multiTenant(options, quick) },
   ];
+  return { sections: list, close };
 }
