@@ -25,6 +25,17 @@ describe("PartiQL source spans", () => {
   });
 });
 
+/** Names and strings rich in what quoting must handle: both quotes, backslashes, PartiQL's own characters. */
+const tricky = (minLength: number) =>
+  fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('"', "'", "\\", "?", " ", "-", "/", "*", ".", "a"),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+    ),
+    minLength,
+    maxLength: 12,
+  });
+
 describe("applyStatementEdits", () => {
   const base = `SELECT * FROM Users WHERE email = ? AND pk = ?`;
   const email = { start: base.indexOf("email"), end: base.indexOf("email") + 5 };
@@ -66,13 +77,42 @@ describe("applyStatementEdits", () => {
     expect(applyStatementEdits(s, [{ start: end, end, text: "'y'" }])).toBeUndefined();
   });
 
+  it("refuses the same span edited twice, even when the result would read as two whole tokens", () => {
+    expect(
+      applyStatementEdits(base, [
+        { ...email, text: quoteName("x") },
+        { ...email, text: ` ${quoteName("y")}` },
+      ]),
+    ).toBeUndefined();
+  });
+
+  it("accepts edits that touch without overlapping, in either order given", () => {
+    const replace = { ...email, text: quoteName("b") };
+    const insertBefore = { start: email.start, end: email.start, text: "x = 1 AND " };
+    const insertAfter = { start: email.end, end: email.end, text: " " };
+    const expected = `SELECT * FROM Users WHERE x = 1 AND "b"  = ? AND pk = ?`;
+    expect(applyStatementEdits(base, [insertBefore, replace, insertAfter])).toBe(expected);
+    expect(applyStatementEdits(base, [insertAfter, replace, insertBefore])).toBe(expected);
+  });
+
+  it("refuses an edit that ends before it starts, even over whitespace only", () => {
+    const space = base.indexOf(" = ");
+    expect(applyStatementEdits(base, [{ start: space + 1, end: space, text: "" }])).toBeUndefined();
+  });
+
+  it("refuses an edit past the end of the statement", () => {
+    expect(
+      applyStatementEdits(base, [{ start: base.length, end: base.length + 3, text: "" }]),
+    ).toBeUndefined();
+  });
+
   it("refuses a name whose quoting the lexer would not read back (a backslash before the closing quote)", () => {
     expect(applyStatementEdits(base, [{ ...email, text: quoteName("a\\") }])).toBeUndefined();
   });
 
   it("any attribute name either reads back as exactly that name, or is refused (property)", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), (name) => {
+      fc.property(tricky(1), (name) => {
         const rewritten = applyStatementEdits(base, [{ ...email, text: quoteName(name) }]);
         // Only a backslash directly before a quote is refused inside a quoted name.
         if (quoteName(name).includes('\\"')) return expect(rewritten).toBeUndefined();
@@ -88,7 +128,7 @@ describe("applyStatementEdits", () => {
 
   it("any string literal either reads back as exactly that string, or is refused (property)", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 12 }), (value) => {
+      fc.property(tricky(0), (value) => {
         const rewritten = applyStatementEdits(base, [{ ...param, text: quoteString(value) }]);
         if (quoteString(value).includes("\\'")) return expect(rewritten).toBeUndefined();
         if (rewritten === undefined) throw new Error("a quotable string was refused");
