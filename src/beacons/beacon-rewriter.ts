@@ -4,9 +4,8 @@ import type { PathNode, ValueNode } from "../expressions/ast";
 import { tokenize } from "../expressions/lexer";
 import { pathSpan } from "../expressions/parser";
 import { refuseUndefinedValue } from "../access/field-access";
-import { beaconInput } from "./beacon-derivation";
-import { type BeaconField, beaconSource } from "./beacon-keyring";
-import type { BeaconMatch } from "./beacon-match";
+import type { BeaconField } from "./beacon-keyring";
+import { type BeaconMatch, matchKey } from "./beacon-match";
 import type { BeaconWrite } from "./beacon-writes";
 import type { TextEdit } from "./update-beacons";
 
@@ -78,9 +77,7 @@ export class BeaconRewriter {
     for (const node of searched) {
       const plaintext = values[node.name];
       if (plaintext === undefined) throw refuseUndefinedValue(this.table, node.name);
-      accepted.add(
-        beaconInput(beaconSource(this.table, field, plaintext), field.beacon).toString("hex"),
-      );
+      accepted.add(matchKey(this.table, field, plaintext));
       const placeholder = unique(values, ":dfe_b");
       values[placeholder] = { S: "" };
       this.writes.push({

@@ -1,9 +1,7 @@
 import type { ResolvedTable } from "../config/resolved-config";
-import { forEachSlot } from "../engine/field-locator";
 import type { WireItem } from "../format/wire";
-import { beaconInput } from "./beacon-derivation";
-import { beaconSource } from "./beacon-keyring";
-import type { BeaconMatch } from "./beacon-match";
+import { type BeaconMatch, matchKey } from "./beacon-match";
+import { fieldValue, isNoValue } from "./beacon-writes";
 
 /** Whether a decrypted item's field, normalised, is one of the searched values of every match. */
 export function matchesAll(
@@ -12,15 +10,11 @@ export function matchesAll(
   matches: readonly BeaconMatch[],
 ): boolean {
   return matches.every(({ field, accepted }) => {
-    let value: unknown;
-    forEachSlot(item, field.segments, (slot) => (value = slot.value));
+    const value = fieldValue(item, field);
     // An item without the field (a stale beacon, or an index that does not project the field: see
     // docs/searchable-encryption.md) does not hold the searched value.
-    if (value === undefined || (typeof value === "object" && value !== null && "NULL" in value))
-      return false;
-    return accepted.has(
-      beaconInput(beaconSource(table, field, value), field.beacon).toString("hex"),
-    );
+    if (isNoValue(value)) return false;
+    return accepted.has(matchKey(table, field, value));
   });
 }
 

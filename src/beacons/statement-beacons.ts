@@ -7,9 +7,8 @@ import {
   quoteString,
   type StatementEdit,
 } from "../partiql/statement-text";
-import { beaconInput } from "./beacon-derivation";
 import { type BeaconField, beaconSource } from "./beacon-keyring";
-import type { BeaconMatch } from "./beacon-match";
+import { type BeaconMatch, matchKey } from "./beacon-match";
 import { type BeaconWrite, isNoValue, type WrittenBack } from "./beacon-writes";
 
 /** An edit whose text is known once the beacons are computed. */
@@ -81,9 +80,7 @@ export class StatementBeacons {
     this.edits.push({ ...path, text: () => quoteName(field.beacon.attribute) });
     const accepted = new Set<string>();
     for (const { index, span, value } of searched) {
-      accepted.add(
-        beaconInput(beaconSource(this.table, field, value), field.beacon).toString("hex"),
-      );
+      accepted.add(matchKey(this.table, field, value));
       const beacon = this.beaconOf(field, value);
       this.edits.push({ ...span, text: () => quoteString(beacon()) });
       this.dropped.add(index);

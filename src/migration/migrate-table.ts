@@ -16,7 +16,7 @@ import type { MigrateTableOptions } from "./table-options";
  * @example
  * ```ts
  * const report = await migrateTable({ config, table: "Users", segments: 4 });
- * console.log(report.items.rewritten, report.items.conflicts);
+ * const { rewritten, conflicts } = report.items;
  * ```
  */
 export function migrateTable(options: MigrateTableOptions): Promise<MigrationReport> {
