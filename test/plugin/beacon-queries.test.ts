@@ -203,6 +203,29 @@ describe("lookups that meet stale beacons, projections and normalisation", () =>
     expect(out.Items!.map((i) => i.pk).sort()).toEqual(["u#1", "u#3"]);
   });
 
+  it("a page of only items with the beacon but without the field comes back empty, though nothing on it was decrypted", async () => {
+    const { fake, doc } = await withPeople();
+    const beacon = fake.stored("Users", { pk: { S: "u#1" }, sk: { S: "p" } })!.email__beacon;
+    const orphans = await beaconSetup();
+    for (const pk of ["u#8", "u#9"])
+      await orphans.fake.client().send(
+        new PutItemCommand({
+          TableName: "Users",
+          Item: { pk: { S: pk }, sk: { S: "p" }, email__beacon: beacon! },
+        }),
+      );
+    const out = await orphans.doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "email = :e",
+        ExpressionAttributeValues: { ":e": "ada@example.com" },
+      }),
+    );
+    expect(out.Items).toEqual([]);
+    expect(out.Count).toBe(0);
+    expect(out.ScannedCount).toBe(2);
+  });
+
   it("refuses a projection of a sibling of the compared nested field under the same map (F8)", async () => {
     const config = await localBeaconConfig();
     config.tables.Users!.fields["profile.phone"] = { beacon: { length: 16 } };
