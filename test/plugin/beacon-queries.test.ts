@@ -204,7 +204,7 @@ describe("lookups that meet stale beacons, projections and normalisation", () =>
   });
 
   it("a page of only items with the beacon but without the field comes back empty, though nothing on it was decrypted", async () => {
-    const { fake, doc } = await withPeople();
+    const { fake } = await withPeople();
     const beacon = fake.stored("Users", { pk: { S: "u#1" }, sk: { S: "p" } })!.email__beacon;
     const orphans = await beaconSetup();
     for (const pk of ["u#8", "u#9"])
