@@ -285,7 +285,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     },
   );
 
-  it("a PartiQL UPDATE that sets the choosing attribute to another value than WHERE pins is refused, nothing sent", async () => {
+  it("a PartiQL UPDATE that sets the choosing attribute without WHERE pinning it, or removes it, is refused, nothing sent", async () => {
     const { fake, doc } = setup(tenantConfig());
     await expectRefused(
       doc.send(
@@ -307,6 +307,47 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       fake,
       "tenant.attributeChanged",
     );
+  });
+
+  it.each([
+    [
+      "a literal",
+      `UPDATE "Orders" SET tenantId = 'globex' WHERE pk = ? AND tenantId = ?`,
+      ["o1", "acme"],
+    ],
+    [
+      "a parameter",
+      `UPDATE "Orders" SET tenantId = ? WHERE pk = ? AND tenantId = 'acme'`,
+      ["globex", "o1"],
+    ],
+    [
+      "a number for a string",
+      `UPDATE "Orders" SET tenantId = 7 WHERE pk = ? AND tenantId = '7'`,
+      ["o1"],
+    ],
+  ])(
+    "a PartiQL UPDATE that sets the choosing attribute, with %s, to another value than WHERE pins is refused, nothing sent",
+    async (_, Statement, Parameters) => {
+      const { fake, doc } = setup(tenantConfig());
+      await expectRefused(
+        doc.send(new DocExecuteStatementCommand({ Statement, Parameters })),
+        fake,
+        "tenant.attributeChanged",
+      );
+    },
+  );
+
+  it("a PartiQL UPDATE that sets the choosing attribute to the value WHERE pins is sent, encrypted under that tenant's key", async () => {
+    const { fake, doc } = setup(tenantConfig());
+    await doc.send(
+      new DocExecuteStatementCommand({
+        Statement: `UPDATE "Orders" SET tenantId = ?, secret = ? WHERE pk = ? AND tenantId = ?`,
+        Parameters: ["acme", "s-acme", "o1", "acme"],
+      }),
+    );
+    const sent = fake.last("ExecuteStatement").body.Parameters as { S: string }[];
+    expect(sent[0]).toEqual({ S: "acme" });
+    expect(describeCiphertext(sent[1]!.S)).toMatchObject({ keyId: "local/acme" });
   });
 
   it("a WriteOnly client writing a value back to an item whose tenant changed is refused, nothing sent", async () => {
@@ -392,15 +433,20 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     ).toThrow("not a valid regular expression");
   });
 
-  it("a pattern runs on at most 2,048 characters: a longer key is refused with tenant.attributeInvalid", async () => {
+  it("a pattern runs on at most 2,048 characters: a key of 2,048 is written, one of 2,049 is refused with tenant.attributeInvalid", async () => {
     const { fake, doc } = setup(tenantConfig());
+    const head = "tenant#acme#";
+    const key = (length: number) => head + "x".repeat(length - head.length);
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: key(2048), sk: "p", ssn: "x" } }),
+    );
+    const stored = fake.stored("Users", { pk: { S: key(2048) }, sk: { S: "p" } })!;
+    expect(describeCiphertext((stored.ssn as { S: string }).S)).toMatchObject({
+      keyId: "local/acme",
+    });
+    fake.requests.length = 0;
     await expectRefused(
-      doc.send(
-        new PutCommand({
-          TableName: "Users",
-          Item: { pk: `tenant#acme#${"x".repeat(2048)}`, sk: "p", ssn: "x" },
-        }),
-      ),
+      doc.send(new PutCommand({ TableName: "Users", Item: { pk: key(2049), sk: "p", ssn: "x" } })),
       fake,
       "tenant.attributeInvalid",
     );

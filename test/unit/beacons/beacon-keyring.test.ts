@@ -1,6 +1,14 @@
-import { createBeaconKey, EncryptionError, LocalKeyProvider } from "../../../src";
+import {
+  createBeaconKey,
+  type DataKey,
+  EncryptionError,
+  type FieldEncryptionConfig,
+  LocalKeyProvider,
+} from "../../../src";
 import { BEACON_KEY_CONTEXT } from "../../../src/beacons/beacon-key";
-import { BeaconKeyring } from "../../../src/beacons/beacon-keyring";
+import { BeaconKeyring, hasBeacon } from "../../../src/beacons/beacon-keyring";
+import { resolveConfig } from "../../../src/config/resolve-config";
+import { oracleBeacon, unwrapBeaconKey } from "../../support/beacon-oracle";
 
 function countingProvider() {
   const inner = new LocalKeyProvider({
@@ -58,5 +66,54 @@ describe("the beacon key", () => {
       wrapped: Buffer.from(created.wrapped, "base64"),
     });
     await expect(keyring.ready()).rejects.toBeInstanceOf(EncryptionError);
+  });
+
+  it("zeroes the plaintext key it was given once it has the wrapped form", async () => {
+    const { inner } = countingProvider();
+    let handedOut: DataKey | undefined;
+    const provider = Object.assign(Object.create(inner) as LocalKeyProvider, {
+      generateDataKey: async (...args: Parameters<LocalKeyProvider["generateDataKey"]>) =>
+        (handedOut = await inner.generateDataKey(...args)),
+    });
+    await createBeaconKey(provider, "k");
+    expect(handedOut!.plaintext).toHaveLength(32);
+    expect(handedOut!.plaintext.every((byte) => byte === 0)).toBe(true);
+  });
+});
+
+describe("per-table, per-field beacon subkeys", () => {
+  it("two tables with the same field path get each its own subkey, whichever is used first", async () => {
+    const { inner } = countingProvider();
+    const beaconKey = await createBeaconKey(inner, "k");
+    const email = { beacon: { length: 64 } };
+    const config = {
+      keyId: "k",
+      keyProvider: inner,
+      beaconKey,
+      tables: {
+        Users: { partitionKey: "pk", fields: { email } },
+        Orders: { partitionKey: "pk", fields: { email } },
+      },
+    } as FieldEncryptionConfig;
+    const resolved = resolveConfig(config);
+    const [a, b] = ["Users", "Orders"].map((name) => {
+      const table = resolved.tables.get(name)!;
+      const field = table.fields[0]!;
+      if (!hasBeacon(field)) throw new Error("the field has a beacon");
+      return { table, field };
+    });
+    const key = await unwrapBeaconKey(inner, beaconKey);
+    const value = { S: "same@x" };
+    const expected = (table: string) => oracleBeacon(key, table, "email", value, 64);
+    expect(expected("Users")).not.toBe(expected("Orders"));
+    for (const order of [
+      [a!, b!],
+      [b!, a!],
+    ]) {
+      const keyring = new BeaconKeyring(inner, resolved.beaconKey);
+      const ready = await keyring.ready();
+      for (const { table, field } of order)
+        expect(keyring.beacon(table, field, value, ready)).toBe(expected(table.logicalName));
+    }
   });
 });

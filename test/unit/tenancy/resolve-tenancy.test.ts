@@ -113,14 +113,89 @@ describe("per-item keys and contexts: config validation with exact locations", (
     expect(configError(config)).toContain(message);
   });
 
-  it("accepts a default key when the context carries the tenant the key map reads", () => {
+  it("accepts a default key when the context carries the tenant the key map reads; a mapped tenant keeps its own key, only the others share the default", () => {
     const table = resolveConfig(
       users({
-        keyId: { ...tenantKeys, default: "k" },
+        keyId: { ...tenantKeys, keys: { acme: "k-acme" }, default: "k-shared" },
         context: { tenant: { attribute: "pk", pattern: "^tenant#([^#]+)#" } },
       }),
     ).tables.get("Users")!;
     expect(table.tenantAttributes).toEqual(["pk"]);
+    const forTenant = (tenant: string) =>
+      fieldForItem(table, table.fields[0]!, { pk: { S: `tenant#${tenant}#1` } }, undefined);
+    expect(forTenant("acme")).toMatchObject({ keyId: "k-acme", context: { tenant: "acme" } });
+    expect(forTenant("acme").readKeyIds).toEqual(["k-acme"]);
+    expect(forTenant("globex")).toMatchObject({
+      keyId: "k-shared",
+      context: { tenant: "globex" },
+    });
+  });
+
+  it("a tenant reads with its own retired keys only, never with another tenant's", () => {
+    const table = resolveConfig(
+      users({
+        keyId: {
+          ...tenantKeys,
+          keys: { acme: "k-acme", globex: "k-globex", initech: "k-initech" },
+          decryptOnlyKeyIds: { acme: ["old-acme"], globex: ["old-globex-1", "old-globex-2"] },
+        },
+      }),
+    ).tables.get("Users")!;
+    const readKeys = (tenant: string) =>
+      fieldForItem(table, table.fields[0]!, { pk: { S: `tenant#${tenant}#1` } }, undefined)
+        .readKeyIds;
+    expect(readKeys("acme")).toEqual(["k-acme", "old-acme"]);
+    expect(readKeys("globex")).toEqual(["k-globex", "old-globex-1", "old-globex-2"]);
+    expect(readKeys("initech")).toEqual(["k-initech"]);
+  });
+
+  it.each([
+    [
+      "a key map's attribute",
+      {
+        keyId: { attribute: "tenantId", keys: { acme: "k" }, default: "k" },
+        context: { tenant: { attribute: "tenantId" } },
+      },
+      { tenantId: { S: "" } },
+      { tenantId: { S: "acme" } },
+    ],
+    [
+      "a context attribute",
+      { context: { tenant: { attribute: "tenantId" } } },
+      { tenantId: { S: "" } },
+      { tenantId: { S: "acme" } },
+    ],
+    [
+      "a pattern's capture",
+      { context: { tenant: { attribute: "pk", pattern: "^tenant#([^#]*)#" } } },
+      { pk: { S: "tenant##1" } },
+      { pk: { S: "tenant#acme#1" } },
+    ],
+  ])(
+    "an empty tenant value from %s is refused with tenant.attributeInvalid, not shared by every such item",
+    (_, table, empty, filled) => {
+      const resolved = resolveConfig(users(table)).tables.get("Users")!;
+      expect(() => fieldForItem(resolved, resolved.fields[0]!, empty, undefined)).toThrow(
+        expect.objectContaining({ code: "tenant.attributeInvalid" }),
+      );
+      // The same config takes a value that is not empty.
+      expect(fieldForItem(resolved, resolved.fields[0]!, filled, undefined).context).toMatchObject({
+        tenant: "acme",
+      });
+    },
+  );
+
+  it("a pattern runs on values of up to 2,048 characters: 2,048 are searched, 2,049 are refused", () => {
+    const table = resolveConfig(users({ keyId: tenantKeys })).tables.get("Users")!;
+    const pk = (length: number) => {
+      const head = "tenant#acme#";
+      return { pk: { S: head + "x".repeat(length - head.length) } };
+    };
+    expect(pk(2048).pk.S).toHaveLength(2048);
+    expect(fieldForItem(table, table.fields[0]!, pk(2048), undefined).keyId).toBe("k");
+    expect(() => fieldForItem(table, table.fields[0]!, pk(2049), undefined)).toThrow(
+      expect.objectContaining({ code: "tenant.attributeInvalid" }),
+    );
   });
 
   it("accepts sources on key attributes and unencrypted attributes, and lists them as the table's tenant attributes", () => {
