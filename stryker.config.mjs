@@ -52,6 +52,10 @@ export default {
   jest: {
     projectType: "custom",
     config: {
+      // The runner merges this over jest.config.js, whose `projects` would
+      // otherwise win over `testMatch` and run every tier, e2e included
+      // (starting DynamoDB Local in the sandbox).
+      projects: undefined,
       testEnvironment: "node",
       transform: tiers[0]?.transform,
       testMatch: focusedTests.length > 0 ? focusedTests : tiers.flatMap((p) => p.testMatch),

@@ -29,6 +29,7 @@ import {
 import { KmsTestServer } from "../../src/testing";
 import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
 import { pluginClientPool } from "../support/e2e-setup";
+import { oracleBeacon, unwrapBeaconKey } from "../support/beacon-oracle";
 
 const table = uniqueTableName("beacons");
 const INDEX = "email-index";
@@ -362,8 +363,34 @@ describe("beacons on DynamoDB Local", () => {
     expect(printed.keyId).toBe("alias/app-data");
     const { doc } = pool.open(kms, { ...config(), beaconKey: printed });
     await doc.send(
-      new PutCommand({ TableName: table, Item: { pk: "keygen", sk: "s", email: "k@x" } }),
+      new PutCommand({
+        TableName: table,
+        Item: { pk: "keygen", sk: "s", email: "K@x", profile: { phone: "555-0142" } },
+      }),
     );
+    // Stored: the value encrypted, and the beacon that the printed key (not the suite's own) gives.
+    const stored = (
+      await plain.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: marshall({ pk: "keygen", sk: "s" }),
+          ConsistentRead: true,
+        }),
+      )
+    ).Item!;
+    expect(stored.email?.S).toMatch(/^ENC:/);
+    // The 256-bit phone beacon tells the keys apart; the 2-bit email beacon is checked as well.
+    const key = await unwrapBeaconKey(new KmsKeyProvider({ client: kmsClient }), printed);
+    expect(stored.profile_phone__beacon).toEqual({
+      S: oracleBeacon(key, table, "profile.phone", { S: "555-0142" }, 256),
+    });
+    expect(stored.email__beacon).toEqual({
+      S: oracleBeacon(key, table, "email", { S: "K@x" }, 2, ["lowercase"]),
+    });
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: table, Key: { pk: "keygen", sk: "s" }, ConsistentRead: true }),
+    );
+    expect(Item).toMatchObject({ email: "K@x", profile: { phone: "555-0142" } });
   });
 
   it("refuses a key condition on the beaconed field without its index", async () => {

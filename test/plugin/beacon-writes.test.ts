@@ -10,6 +10,19 @@ import { ExecuteStatementCommand, UpdateItemCommand } from "@aws-sdk/client-dyna
 import { createItemEncryptor } from "../../src";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
+import { oracleBeacon, unwrapBeaconKey } from "../support/beacon-oracle";
+
+/** The plugin on the beacon config, and the beacons its writes must carry, computed independently. */
+async function withOracle() {
+  const config = await localBeaconConfig();
+  const key = await unwrapBeaconKey(config.keyProvider!, config.beaconKey!);
+  return {
+    ...(await beaconSetup(config)),
+    email: (value: string) =>
+      oracleBeacon(key, "Users", "email", { S: value }, 16, ["trim", "lowercase"]),
+    phone: (value: string) => oracleBeacon(key, "Users", "profile.phone", { S: value }, 256),
+  };
+}
 
 const ITEM = {
   pk: "u#1",
@@ -22,15 +35,17 @@ const HEX16 = /^[0-9a-f]{4}$/;
 const HEX256 = /^[0-9a-f]{64}$/;
 
 describe("beacons on writes", () => {
-  it("Put stores each beacon as hex of its length beside the ciphertext, and no plaintext", async () => {
-    const { fake, doc } = await beaconSetup();
+  it("Put stores each beacon, the documented HMAC of the normalised value cut to its length, beside the ciphertext, and no plaintext", async () => {
+    const { fake, doc, email, phone } = await withOracle();
     const input = structuredClone(ITEM);
     await doc.send(new PutCommand({ TableName: "Users", Item: input }));
     expect(input).toEqual(ITEM);
     const sent = fake.last("PutItem").body.Item;
     expect(sent.email.S).toMatch(/^ENC:/);
     expect(sent.email__beacon.S).toMatch(HEX16);
+    expect(sent.email__beacon.S).toBe(email(ITEM.email));
     expect(sent.profile_phone__beacon.S).toMatch(HEX256);
+    expect(sent.profile_phone__beacon.S).toBe(phone(ITEM.profile.phone));
     expect(JSON.stringify(sent)).not.toMatch(/Ada@Example|555-0100|123-45-6789/i);
   });
 
@@ -105,7 +120,7 @@ describe("beacons on writes", () => {
   });
 
   it("SET of a parent map sets the beacon of the field inside it, or removes it when the map lacks the field", async () => {
-    const { fake, doc } = await beaconSetup();
+    const { fake, doc, phone } = await withOracle();
     const send = (phone?: string) =>
       doc.send(
         new UpdateCommand({
@@ -117,7 +132,7 @@ describe("beacons on writes", () => {
       );
     await send("555-0100");
     expect(fake.last().body.UpdateExpression).toBe("SET #dfe_b = :dfe_b, profile = :dfe_v0");
-    expect(fake.last().body.ExpressionAttributeValues[":dfe_b"].S).toMatch(HEX256);
+    expect(fake.last().body.ExpressionAttributeValues[":dfe_b"].S).toBe(phone("555-0100"));
     await send();
     expect(fake.last().body.UpdateExpression).toBe("SET profile = :dfe_v0 REMOVE #dfe_b");
   });
@@ -176,22 +191,36 @@ describe("beacons on writes", () => {
     );
   });
 
-  it("legacy AttributeUpdates PUT and DELETE put and delete the beacon", async () => {
-    const { fake, client } = await beaconSetup();
+  it("legacy AttributeUpdates PUT and DELETE put and delete the beacon; the PUT's beacon is the value's", async () => {
+    const { fake, client, email, phone } = await withOracle();
     await client.send(
       new UpdateItemCommand({
         TableName: "Users",
         Key: { pk: { S: "u#1" }, sk: { S: "p" } },
         AttributeUpdates: {
-          email: { Action: "PUT", Value: { S: "a@b" } },
+          email: { Action: "PUT", Value: { S: " A@b" } },
           profile: { Action: "DELETE" },
         },
       }),
     );
     const updates = fake.last().body.AttributeUpdates;
-    expect(updates.email__beacon.Action).toBe("PUT");
-    expect(updates.email__beacon.Value.S).toMatch(HEX16);
+    expect(updates.email__beacon).toEqual({ Action: "PUT", Value: { S: email("a@b") } });
+    expect(updates.email__beacon.Value.S).not.toBe(email(""));
     expect(updates.profile_phone__beacon).toEqual({ Action: "DELETE" });
+    // A PUT of the parent map: the beacon of the field inside it.
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        AttributeUpdates: {
+          profile: { Action: "PUT", Value: { M: { phone: { S: "555-0199" } } } },
+        },
+      }),
+    );
+    expect(fake.last().body.AttributeUpdates.profile_phone__beacon).toEqual({
+      Action: "PUT",
+      Value: { S: phone("555-0199") },
+    });
   });
 });
 

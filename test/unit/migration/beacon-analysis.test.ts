@@ -64,6 +64,12 @@ describe("analysePage with beacons: the state of each item's beacon", () => {
       kind: "stale",
       beacon: alice,
     });
+    // Only the whole beacon is current: a prefix of it (a truncated beacon), an empty one, or one that extends it is stale.
+    for (const stored of [alice.slice(0, -1), alice.slice(0, 1), "", `${alice}0`])
+      expect(await emailBeacon({ ...written, email__beacon: { S: stored } })).toEqual({
+        kind: "stale",
+        beacon: alice,
+      });
     // Plaintext: the beacon is computed from the stored value, normalised as on a write.
     expect(await emailBeacon({ ...key("p"), email: { S: "  ALICE@x " } })).toEqual({
       kind: "missing",
@@ -120,7 +126,14 @@ describe("planBeaconWrites", () => {
     beacon: fc.oneof(
       fc.constant({ kind: "absent" as const }),
       fc.constant({ kind: "number" as const }),
+      fc.constant({ kind: "empty" as const }),
       emails.map((email) => ({ kind: "of" as const, email })),
+      // A truncated beacon: the first 0 to 3 of its 4 hex digits.
+      fc.record({
+        kind: fc.constant("prefix" as const),
+        email: emails,
+        digits: fc.integer({ min: 0, max: 3 }),
+      }),
     ),
     only: fc.subarray(["plaintext", "keys", "formats", "beacons"] as const, { minLength: 1 }),
   });
@@ -141,6 +154,9 @@ describe("planBeaconWrites", () => {
         if (value.kind === "encrypted") stored.email = sealed.get(value.email)!.email!;
         if (beacon.kind === "number") stored.email__beacon = { N: "7" };
         if (beacon.kind === "of") stored.email__beacon = { S: beacons.get(beacon.email)! };
+        if (beacon.kind === "empty") stored.email__beacon = { S: "" };
+        if (beacon.kind === "prefix")
+          stored.email__beacon = { S: beacons.get(beacon.email)!.slice(0, beacon.digits) };
         const snapshot = structuredClone(stored);
         const inScope = only.includes("beacons");
         const page = await analyse([stored], inScope);
@@ -157,6 +173,9 @@ describe("planBeaconWrites", () => {
         expect(deferred).toEqual(waits ? ["email"] : []);
         const repair = stale && !waits;
         if (!inScope) expect(state).toBeUndefined();
+        // A truncated or empty beacon is never the current one.
+        if (beacon.kind === "empty" || beacon.kind === "prefix")
+          expect(state?.kind).not.toBe("current");
         if (plan.kind !== "write") {
           expect(repair).toBe(false);
           return;
