@@ -41,13 +41,7 @@ export default {
   //   path that encrypts or decrypts; a mutant there changes a test double.
   // - src/index.ts and *-types.ts files: re-exports and type declarations, no
   //   code left after compilation.
-  mutate: [
-    "src/**/*.ts",
-    "!src/cli/**",
-    "!src/testing/**",
-    "!src/index.ts",
-    "!src/**/*-types.ts",
-  ],
+  mutate: ["src/**/*.ts", "!src/cli/**", "!src/testing/**", "!src/index.ts", "!src/**/*-types.ts"],
   testRunner: "jest",
   jest: {
     projectType: "custom",
@@ -85,7 +79,16 @@ export default {
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   thresholds: { high: 90, low: 80, break: null },
-  ignorePatterns: [".cache", "dist", "coverage", "reports", "bench/results", "stryker"],
+  // The sandboxes of other runs (a second focused run with its own --tempDirName) are not copied either.
+  ignorePatterns: [
+    ".cache",
+    "dist",
+    "coverage",
+    "reports",
+    "bench/results",
+    "stryker",
+    ".stryker-tmp*",
+  ],
   tempDirName: ".stryker-tmp",
   cleanTempDir: true,
 };
