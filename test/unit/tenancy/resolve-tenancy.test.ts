@@ -32,6 +32,16 @@ describe("per-item keys and contexts: config validation with exact locations", (
       `tables.Users.context.tenant.pattern: expected exactly one capture group (the part that is the value), got 0`,
     ],
     [
+      "an empty pattern",
+      users({ context: { tenant: { attribute: "pk", pattern: "" } } }),
+      `tables.Users.context.tenant.pattern: expected a regular expression as a string`,
+    ],
+    [
+      "a pattern that is not a string",
+      users({ keyId: { ...tenantKeys, pattern: /^tenant#([^#]+)#/ } }),
+      `tables.Users.keyId.pattern: expected a regular expression as a string`,
+    ],
+    [
       "a pattern that is not anchored at the start",
       users({ context: { tenant: { attribute: "pk", pattern: "tenant#([^#]+)#" } } }),
       `tables.Users.context.tenant.pattern: must start with "^"`,
