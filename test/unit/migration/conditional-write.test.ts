@@ -89,11 +89,19 @@ describe("the migration's conditional write", () => {
     await conditionalWrite(
       client,
       "Users",
-      write({ removes: ["x__beacon"], expect: [["x__beacon", undefined]] }),
+      write({
+        removes: ["x__beacon", "y__beacon"],
+        expect: [
+          ["x__beacon", undefined],
+          ["y__beacon", undefined],
+        ],
+      }),
     );
     const { body } = db.last();
-    expect(body.UpdateExpression).toBe("REMOVE #a0");
-    expect(body.ConditionExpression).toBe("attribute_exists(#k) AND attribute_not_exists(#a0)");
+    expect(body.UpdateExpression).toBe("REMOVE #a0, #a1");
+    expect(body.ConditionExpression).toBe(
+      "attribute_exists(#k) AND attribute_not_exists(#a0) AND attribute_not_exists(#a1)",
+    );
     expect(body).not.toHaveProperty("ExpressionAttributeValues");
   });
 
