@@ -125,4 +125,39 @@ describe("the field access rule's corners", () => {
     expect(wire.UpdateExpression).toBe("REMOVE #dfe_b, email");
     expect(wire.ExpressionAttributeNames).toEqual({ "#dfe_b": "email__beacon" });
   });
+
+  it("list_append is refused on a path whose encrypted fields are not all reached through its elements", async () => {
+    const config = await localBeaconConfig();
+    const users = config.tables.Users!;
+    const { fake, doc } = await beaconSetup({
+      ...config,
+      tables: { Users: { ...users, fields: { "x[].a": {}, "x.b": {} } } },
+    });
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression: "SET x = list_append(x, :v)",
+          ExpressionAttributeValues: { ":v": [{ a: "secret-a" }] },
+        }),
+      ),
+      fake,
+      "expression.unsupportedOnEncrypted",
+    );
+    // With every field reached through the elements, the same update is sent, the element's field encrypted.
+    const lists = await beaconSetup({
+      ...config,
+      tables: { Users: { ...users, fields: { "x[].a": {} } } },
+    });
+    await lists.doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "p" },
+        UpdateExpression: "SET x = list_append(x, :v)",
+        ExpressionAttributeValues: { ":v": [{ a: "secret-a" }] },
+      }),
+    );
+    expect(JSON.stringify(lists.fake.last("UpdateItem").body)).not.toContain("secret-a");
+  });
 });
