@@ -1,5 +1,5 @@
 import { QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { FieldEncryptionConfig } from "../../src";
+import type { BeaconOptions, FieldEncryptionConfig } from "../../src";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
 
@@ -10,13 +10,13 @@ import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
  */
 
 /** The beacon config with the email beacon changed. */
-async function withEmailBeacon(beacon: Record<string, unknown>): Promise<FieldEncryptionConfig> {
+async function withEmailBeacon(beacon: BeaconOptions): Promise<FieldEncryptionConfig> {
   const config = await localBeaconConfig();
   const users = config.tables.Users!;
   return {
     ...config,
     tables: { Users: { ...users, fields: { ...users.fields, email: { beacon } } } },
-  } as FieldEncryptionConfig;
+  };
 }
 
 describe("the field access rule's corners", () => {
