@@ -123,6 +123,13 @@ export class CompositeConditions {
     for (const node of operands as ValueNode[]) {
       const value = this.valueOf(node);
       const match = matchComposite(this.table, binding, value);
+      // A begins_with is a prefix search: rewritten only when text follows the embedded value, so it is given whole.
+      if (match && operator === "begins_with" && match.end === match.text.length)
+        throw refuse(
+          this.table,
+          binding,
+          "begins_with whose value ends inside the embedded value is a prefix search of the plaintext; give the whole embedded value and what follows it",
+        );
       if (match) searched.push({ node, match });
       else {
         unmatched = true;

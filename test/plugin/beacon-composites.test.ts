@@ -1,0 +1,562 @@
+/**
+ * A beaconed field embedded in a composite key attribute (single-table
+ * designs): writes replace the embedded text by the beacon, lookups are
+ * rewritten the same way, and everything that would need the embedded
+ * plaintext is refused with nothing sent. Both clients, on the fake wire.
+ */
+import {
+  BatchWriteItemCommand,
+  ExecuteStatementCommand,
+  PutItemCommand,
+  QueryCommand as LowQueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { createItemEncryptor, type FieldEncryptionConfig } from "../../src";
+import { expectRefused } from "../support/refused";
+import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
+
+const PATTERN = "^\\$app#email_(.+)$";
+
+/** The beacon config, with `email` embedded in gsi1pk as ElectroDB builds it (lowercased). */
+async function compositeConfig(length = 16): Promise<FieldEncryptionConfig> {
+  const config = await localBeaconConfig();
+  const users = config.tables.Users!;
+  users.fields = {
+    ...users.fields,
+    email: {
+      beacon: {
+        length,
+        normalize: "lowercase",
+        composites: [
+          { attribute: "gsi1pk", pattern: PATTERN },
+          { attribute: "gsi2sk", pattern: "^email_([^#]+)#" },
+        ],
+      },
+    },
+  };
+  return config;
+}
+
+async function compositeSetup(length?: number) {
+  const config = await compositeConfig(length);
+  return { ...(await beaconSetup(config)), config };
+}
+
+const EMAILS = ["Jane.Doe@Example.com", "bob@example.com", "JANE.DOE@example.com"];
+const gsi1pk = (email: string) => `$app#email_${email.toLowerCase()}`;
+const person = (i: number, email = EMAILS[i]!) => ({
+  pk: `u#${i}`,
+  sk: "p",
+  email,
+  gsi1pk: gsi1pk(email),
+  gsi1sk: "$user_1",
+});
+
+/** No email, in any letter case, anywhere in what reached the wire. */
+function expectNoEmail(body: unknown) {
+  const text = JSON.stringify(body).toLowerCase();
+  for (const email of EMAILS) expect(text).not.toContain(email.toLowerCase());
+  expect(text).not.toContain("jane");
+}
+
+describe("writes: the embedded text becomes the beacon", () => {
+  it("Put (Document client) stores the beacon in place of the embedded email, the same beacon as the beacon attribute", async () => {
+    const { fake, doc } = await compositeSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(0) }));
+    const item = fake.last("PutItem").body.Item;
+    expectNoEmail(fake.requests);
+    expect(item.gsi1pk.S).toBe(`$app#email_${item.email__beacon.S}`);
+    expect(item.gsi1pk.S).toMatch(/^\$app#email_[0-9a-f]{4}$/);
+    expect(item.gsi1sk).toEqual({ S: "$user_1" });
+  });
+
+  it("Put (low-level client) and the item API write the same composite", async () => {
+    const { fake, client, config, doc } = await compositeSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(0) }));
+    const expected = fake.last().body.Item.gsi1pk.S;
+    const p = person(0);
+    await client.send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: { pk: { S: p.pk }, sk: { S: p.sk }, email: { S: p.email }, gsi1pk: { S: p.gsi1pk } },
+      }),
+    );
+    expect(fake.last().body.Item.gsi1pk.S).toBe(expected);
+    const stored = await createItemEncryptor(config, { shape: "native" }).encryptItem("Users", p);
+    expect(stored.gsi1pk).toBe(expected);
+    expectNoEmail(stored);
+  });
+
+  it("equal after the beacon's normalisation is enough: a differently cased email embeds the same beacon", async () => {
+    const { fake, doc } = await compositeSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(0) }));
+    const first = fake.last().body.Item.gsi1pk.S;
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(2) }));
+    expect(fake.last().body.Item.gsi1pk.S).toBe(first);
+  });
+
+  it("a value the pattern does not match passes unchanged (other entities share the attribute)", async () => {
+    const { fake, doc } = await compositeSetup();
+    await doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { pk: "t#1", sk: "t", gsi1pk: "$app#team_blue" },
+      }),
+    );
+    expect(fake.last().body.Item.gsi1pk).toEqual({ S: "$app#team_blue" });
+  });
+
+  it("BatchWriteItem and TransactWriteItems Puts are rewritten", async () => {
+    const { fake, doc, client } = await compositeSetup();
+    await doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          Users: [{ PutRequest: { Item: person(0) } }, { PutRequest: { Item: person(1) } }],
+        },
+      }),
+    );
+    const batch = fake.last("BatchWriteItem").body.RequestItems.Users;
+    for (const { PutRequest } of batch)
+      expect(PutRequest.Item.gsi1pk.S).toBe(`$app#email_${PutRequest.Item.email__beacon.S}`);
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [{ Put: { TableName: "Users", Item: person(1) } }],
+      }),
+    );
+    const put = fake.last("TransactWriteItems").body.TransactItems[0].Put.Item;
+    expect(put.gsi1pk.S).toBe(`$app#email_${put.email__beacon.S}`);
+    await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          Users: [
+            {
+              PutRequest: {
+                Item: {
+                  pk: { S: "u#9" },
+                  sk: { S: "p" },
+                  email: { S: "bob@example.com" },
+                  gsi1pk: { S: gsi1pk("bob@example.com") },
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+    const low = fake.last("BatchWriteItem").body.RequestItems.Users[0].PutRequest.Item;
+    expect(low.gsi1pk.S).toBe(`$app#email_${low.email__beacon.S}`);
+    expectNoEmail(fake.requests);
+  });
+
+  it("UpdateItem SET of the field and the composite, as ElectroDB's update and patch send it, rewrites the composite", async () => {
+    const { fake, doc, client } = await compositeSetup();
+    const email = "New@x.com";
+    const params = {
+      TableName: "Users",
+      Key: { pk: "u#1", sk: "p" },
+      UpdateExpression: "SET #email = :email_u0, #gsi1pk = :gsi1pk_u0, #gsi1sk = :gsi1sk_u0",
+      ExpressionAttributeNames: {
+        "#email": "email",
+        "#gsi1pk": "gsi1pk",
+        "#gsi1sk": "gsi1sk",
+        "#pk": "pk",
+      },
+      ExpressionAttributeValues: {
+        ":email_u0": email,
+        ":gsi1pk_u0": gsi1pk(email),
+        ":gsi1sk_u0": "$user_1",
+      },
+      ConditionExpression: "attribute_exists(#pk)",
+    };
+    await doc.send(new UpdateCommand(params));
+    const body = fake.last("UpdateItem").body;
+    expect(JSON.stringify(body).toLowerCase()).not.toContain("new@x.com");
+    const values = body.ExpressionAttributeValues;
+    const beacon = Object.entries(values).find(([k]) => k.startsWith(":dfe_b"))![1] as {
+      S: string;
+    };
+    expect(values[":gsi1pk_u0"]).toEqual({ S: `$app#email_${beacon.S}` });
+    await client.send(
+      new UpdateItemCommand({
+        ...params,
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        ExpressionAttributeValues: {
+          ":email_u0": { S: email },
+          ":gsi1pk_u0": { S: gsi1pk(email) },
+          ":gsi1sk_u0": { S: "$user_1" },
+        },
+      }),
+    );
+    expect(fake.last("UpdateItem").body.ExpressionAttributeValues[":gsi1pk_u0"]).toEqual(
+      values[":gsi1pk_u0"],
+    );
+  });
+
+  it("legacy AttributeUpdates PUT of the field and the composite rewrites the composite", async () => {
+    const { fake, client } = await compositeSetup();
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+        AttributeUpdates: {
+          email: { Action: "PUT", Value: { S: "bob@example.com" } },
+          gsi1pk: { Action: "PUT", Value: { S: gsi1pk("bob@example.com") } },
+        },
+      }),
+    );
+    const updates = fake.last().body.AttributeUpdates;
+    expect(updates.gsi1pk.Value.S).toBe(`$app#email_${updates.email__beacon.Value.S}`);
+    expectNoEmail(fake.requests);
+  });
+});
+
+describe("writes that are refused, with nothing sent", () => {
+  it("a composite that embeds another value than the field's (Put, both clients; Update; AttributeUpdates)", async () => {
+    const { fake, doc, client } = await compositeSetup();
+    const forged = { ...person(0), gsi1pk: gsi1pk("bob@example.com") };
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: forged })),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      client.send(
+        new PutItemCommand({
+          TableName: "Users",
+          Item: {
+            pk: { S: "u#1" },
+            sk: { S: "p" },
+            email: { S: "a@b.c" },
+            gsi1pk: { S: gsi1pk("a@b.cd") },
+          },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression: "SET email = :e, gsi1pk = :g",
+          ExpressionAttributeValues: { ":e": "a@b.c", ":g": gsi1pk("z@b.c") },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      client.send(
+        new UpdateItemCommand({
+          TableName: "Users",
+          Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+          AttributeUpdates: {
+            email: { Action: "PUT", Value: { S: "a@b.c" } },
+            gsi1pk: { Action: "PUT", Value: { S: gsi1pk("z@b.c") } },
+          },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a composite that matches the pattern without the field in the same request", async () => {
+    const { fake, doc, client } = await compositeSetup();
+    const { email: _, ...noEmail } = person(0);
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: noEmail })),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression: "SET gsi1pk = :g REMOVE email",
+          ExpressionAttributeValues: { ":g": gsi1pk("a@b.c") },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      client.send(
+        new UpdateItemCommand({
+          TableName: "Users",
+          Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+          AttributeUpdates: { gsi1pk: { Action: "PUT", Value: { S: gsi1pk("a@b.c") } } },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await expectRefused(
+      doc.send(new PutCommand({ TableName: "Users", Item: { ...person(0), email: null } })),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a composite computed in an update (if_not_exists, ADD) when its value embeds the field", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#1", sk: "p" },
+          UpdateExpression: "SET email = :e, gsi1pk = if_not_exists(gsi1pk, :g)",
+          ExpressionAttributeValues: { ":e": "a@b.c", ":g": gsi1pk("a@b.c") },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a composite value longer than a pattern runs on", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new PutCommand({ TableName: "Users", Item: { ...person(0), gsi1pk: "x".repeat(2049) } }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a PartiQL statement that names a composite attribute", async () => {
+    const { fake, client } = await compositeSetup();
+    await expectRefused(
+      client.send(
+        new ExecuteStatementCommand({
+          Statement: `SELECT * FROM "Users"."gsi1" WHERE "gsi1pk" = ?`,
+          Parameters: [{ S: gsi1pk("a@b.c") }],
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+    await expectRefused(
+      client.send(
+        new ExecuteStatementCommand({
+          Statement: `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ?, 'email': ?, 'GSI1PK': ?}`,
+          Parameters: [{ S: "u" }, { S: "p" }, { S: "a@b.c" }, { S: gsi1pk("a@b.c") }],
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+});
+
+/** Three people stored; the fake returns all of them for any Query, so the others are false positives. */
+async function withPeople(length?: number) {
+  const ctx = await compositeSetup(length);
+  for (let i = 0; i < 3; i++)
+    await ctx.doc.send(new PutCommand({ TableName: "Users", Item: person(i) }));
+  ctx.fake.requests.length = 0;
+  return ctx;
+}
+
+const byEmail = (email: string) => ({
+  TableName: "Users",
+  IndexName: "gsi1",
+  KeyConditionExpression: "#pk = :pk and #sk1 = :sk1",
+  ExpressionAttributeNames: { "#pk": "gsi1pk", "#sk1": "gsi1sk" },
+  ExpressionAttributeValues: { ":pk": gsi1pk(email), ":sk1": "$user_1" },
+});
+
+describe("lookups: the key condition's embedded text becomes the beacon", () => {
+  it("a Query as ElectroDB sends it (Document client) compares the beacon composite and removes false positives", async () => {
+    const { fake, doc } = await withPeople();
+    const out = await doc.send(new QueryCommand(byEmail("jane.doe@example.com")));
+    const wire = fake.last("Query").body;
+    expectNoEmail(wire);
+    expect(wire.KeyConditionExpression).toBe("#pk = :dfe_c and #sk1 = :sk1");
+    const stored = fake.stored("Users", { pk: { S: "u#0" }, sk: { S: "p" } })!;
+    expect(wire.ExpressionAttributeValues[":dfe_c"]).toEqual(stored.gsi1pk);
+    expect(wire.ExpressionAttributeValues[":pk"]).toBeUndefined();
+    expect(out.Items!.map((i) => i.pk).sort()).toEqual(["u#0", "u#2"]);
+    expect(out.Count).toBe(2);
+  });
+
+  it("the low-level client gets the same rewrite and the same result", async () => {
+    const { fake, client } = await withPeople();
+    const q = byEmail("bob@example.com");
+    const out = await client.send(
+      new LowQueryCommand({
+        ...q,
+        ExpressionAttributeValues: {
+          ":pk": { S: q.ExpressionAttributeValues[":pk"] },
+          ":sk1": { S: "$user_1" },
+        },
+      }),
+    );
+    expectNoEmail(fake.last().body);
+    expect(out.Items!.map((i) => i.pk!.S)).toEqual(["u#1"]);
+  });
+
+  it("a key condition the pattern does not match passes unchanged, and nothing is removed", async () => {
+    const { fake, doc } = await withPeople();
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: "Users",
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": "$app#team_blue" },
+      }),
+    );
+    expect(fake.last().body.ExpressionAttributeValues).toEqual({ ":pk": { S: "$app#team_blue" } });
+    expect(out.Items).toHaveLength(3);
+  });
+
+  it("begins_with giving the whole embedded value and what follows is rewritten; a prefix that stops before it passes", async () => {
+    const { fake, doc } = await compositeSetup();
+    for (let i = 0; i < 3; i++)
+      await doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { ...person(i), gsi2sk: `email_${EMAILS[i]!.toLowerCase()}#id_${i}` },
+        }),
+      );
+    const stored = fake.stored("Users", { pk: { S: "u#1" }, sk: { S: "p" } })!;
+    expect(stored.gsi2sk.S).toBe(`email_${stored.email__beacon.S}#id_1`);
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "begins_with(gsi2sk, :p)",
+        ExpressionAttributeValues: { ":p": "email_bob@example.com#" },
+      }),
+    );
+    expectNoEmail(fake.last().body);
+    expect(fake.last().body.ExpressionAttributeValues[":dfe_c"]).toEqual({
+      S: `email_${stored.email__beacon.S}#`,
+    });
+    expect(out.Items!.map((i) => i.pk)).toEqual(["u#1"]);
+    await doc.send(
+      new ScanCommand({
+        TableName: "Users",
+        FilterExpression: "begins_with(gsi1pk, :p)",
+        ExpressionAttributeValues: { ":p": "$app#email_" },
+      }),
+    );
+    expect(fake.last().body.ExpressionAttributeValues).toEqual({ ":p": { S: "$app#email_" } });
+  });
+
+  it("a projection without the field gets it added and removed again", async () => {
+    const { fake, doc } = await withPeople();
+    const out = await doc.send(
+      new QueryCommand({ ...byEmail("bob@example.com"), ProjectionExpression: "pk" }),
+    );
+    expect(fake.last().body.ProjectionExpression).toMatch(/^pk, #dfe_m0/);
+    expect(out.Items).toEqual([{ pk: "u#1" }]);
+  });
+});
+
+describe("lookups that are refused, with nothing sent", () => {
+  const scan = (FilterExpression: string, value: string, extra: Record<string, unknown> = {}) =>
+    new ScanCommand({
+      TableName: "Users",
+      FilterExpression,
+      ExpressionAttributeValues: { ":v": value },
+      ...extra,
+    });
+
+  it.each([
+    ["a range on the embedded value", "gsi1pk > :v", gsi1pk("a@b.c")],
+    ["a range bound reaching into it", "gsi1pk < :v", "$app#email_m"],
+    ["BETWEEN", "gsi1pk BETWEEN :v AND :v", "$app#email_a"],
+    ["<>", "gsi1pk <> :v", gsi1pk("a@b.c")],
+    ["contains", "contains(gsi1pk, :v)", "jane"],
+    [
+      "a begins_with prefix that stops inside the embedded value",
+      "begins_with(gsi1pk, :v)",
+      "$app#email_ja",
+    ],
+    ["an equality under OR", "gsi1pk = :v OR attribute_exists(pk)", gsi1pk("a@b.c")],
+    ["an equality under NOT", "NOT gsi1pk = :v", gsi1pk("a@b.c")],
+  ])("%s (beacon.unsupportedQuery)", async (_, filter, value) => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(doc.send(scan(filter, value)), fake, "beacon.unsupportedQuery");
+  });
+
+  it("IN mixing values that embed the field with values that do not", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          FilterExpression: "gsi1pk IN (:a, :b)",
+          ExpressionAttributeValues: { ":a": gsi1pk("a@b.c"), ":b": "$app#team_blue" },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("Select COUNT, whose Count could not be corrected", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(new QueryCommand({ ...byEmail("a@b.c"), Select: "COUNT" })),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a ConditionExpression equality on a truncated composite (beacon.conditionNotExact)", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: "u#1", sk: "p" },
+          ConditionExpression: "gsi1pk = :v",
+          ExpressionAttributeValues: { ":v": gsi1pk("a@b.c") },
+        }),
+      ),
+      fake,
+      "beacon.conditionNotExact",
+    );
+  });
+
+  it("legacy KeyConditions and ScanFilter with a value that embeds the field or reaches into it", async () => {
+    const { fake, client, doc } = await compositeSetup();
+    await expectRefused(
+      client.send(
+        new LowQueryCommand({
+          TableName: "Users",
+          IndexName: "gsi1",
+          KeyConditions: {
+            gsi1pk: { ComparisonOperator: "EQ", AttributeValueList: [{ S: gsi1pk("a@b.c") }] },
+          },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          ScanFilter: {
+            gsi1pk: { ComparisonOperator: "BEGINS_WITH", AttributeValueList: ["$app#email_j"] },
+          },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+});
