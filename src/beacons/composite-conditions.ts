@@ -133,12 +133,12 @@ export class CompositeConditions {
       if (match) searched.push({ node, match });
       else {
         unmatched = true;
-        // A prefix that stops inside the embedded value would send part of the plaintext.
-        if (operator === "begins_with" && reachesCapture(binding, value))
+        // A value that runs past the literal prefix without matching would send part of the plaintext.
+        if (reachesCapture(binding, value))
           throw refuse(
             this.table,
             binding,
-            "begins_with with a prefix that reaches into the embedded value needs the plaintext; give the whole embedded value",
+            `${operator} with a value that reaches into the embedded value without matching the pattern needs the plaintext; give the whole embedded value`,
           );
       }
     }

@@ -92,9 +92,16 @@ export function compositeAttributeUpdates(
     const update = updates[name];
     if (!isObject(update)) continue;
     const action = update.Action ?? "PUT";
-    const written = action === "PUT" ? fieldValue(put, binding.field) : undefined;
     if (action !== "PUT" && matchComposite(table, binding, update.Value))
       throw refuseComputed(table, binding, `AttributeUpdates ${String(action)}`);
-    planCompositeWrite(table, binding, update.Value, written, update, "Value", writes);
+    planCompositeWrite(
+      table,
+      binding,
+      update.Value,
+      fieldValue(put, binding.field),
+      update,
+      "Value",
+      writes,
+    );
   }
 }

@@ -19,6 +19,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
 import { createItemEncryptor, type FieldEncryptionConfig } from "../../src";
 import { expectRefused } from "../support/refused";
 import { beaconSetup, localBeaconConfig } from "../support/beacon-setup";
@@ -324,6 +325,24 @@ describe("writes that are refused, with nothing sent", () => {
     );
   });
 
+  it("legacy AttributeUpdates ADD of a composite whose value embeds the field", async () => {
+    const { fake, client } = await compositeSetup();
+    await expectRefused(
+      client.send(
+        new UpdateItemCommand({
+          TableName: "Users",
+          Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+          AttributeUpdates: {
+            email: { Action: "PUT", Value: { S: "a@b.c" } },
+            gsi1pk: { Action: "ADD", Value: { S: gsi1pk("a@b.c") } },
+          },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
   it("a composite value longer than a pattern runs on", async () => {
     const { fake, doc } = await compositeSetup();
     await expectRefused(
@@ -557,6 +576,119 @@ describe("lookups that are refused, with nothing sent", () => {
       ),
       fake,
       "beacon.unsupportedQuery",
+    );
+  });
+});
+
+describe("more lookup rules", () => {
+  it("an equality whose value reaches into the embedded value without matching is refused", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new ScanCommand({
+          TableName: "Users",
+          FilterExpression: "gsi2sk = :v",
+          ExpressionAttributeValues: { ":v": "email_jane" },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a WriteOnly client's lookup by a truncated composite is refused", async () => {
+    const config = await compositeConfig();
+    (config.tables.Users!.fields.email as { mode?: string }).mode = "WriteOnly";
+    const { fake, doc } = await beaconSetup(config);
+    await expectRefused(
+      doc.send(new QueryCommand(byEmail("a@b.c"))),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a 256-bit beacon without normalize is exact: a ConditionExpression on the composite is rewritten", async () => {
+    const config = await compositeConfig(256);
+    (config.tables.Users!.fields.email as { beacon: { normalize?: unknown } }).beacon.normalize =
+      undefined;
+    const { fake, doc } = await beaconSetup(config);
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(1) }));
+    const stored = fake.last().body.Item.gsi1pk;
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "p" },
+        UpdateExpression: "SET nick = :n",
+        ConditionExpression: "gsi1pk = :v",
+        ExpressionAttributeValues: { ":n": "b", ":v": gsi1pk("bob@example.com") },
+      }),
+    );
+    const body = fake.last("UpdateItem").body;
+    expect(body.ConditionExpression).toBe("gsi1pk = :dfe_c");
+    expect(body.ExpressionAttributeValues[":dfe_c"]).toEqual(stored);
+    expectNoEmail(body);
+  });
+});
+
+describe("property: any literal prefix, any letter case", () => {
+  // Syntax characters a `u` pattern must escape; others are written as they are.
+  const escape = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+  const prefixChar = fc.constantFrom(..."$#_:|.*+?()[]{}^\\/-aZ9 ".split(""));
+  const local = fc.stringMatching(/^[a-z0-9._]{1,12}$/);
+  const randomCase = (text: string, flips: boolean[]) =>
+    [...text].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c)).join("");
+
+  it("Put stores prefix + beacon with no trace of the email, and a lookup in another letter case finds exactly it", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(prefixChar, { minLength: 1, maxLength: 12 }).map((a) => a.join("")),
+        local,
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        async (prefix, name, flips) => {
+          const config = await localBeaconConfig();
+          const email = `${name}@example.com`;
+          config.tables.Users!.fields = {
+            email: {
+              beacon: {
+                length: 4,
+                normalize: "lowercase",
+                composites: [{ attribute: "gsi1pk", pattern: `^${escape(prefix)}(.+)$` }],
+              },
+            },
+          };
+          const { fake, doc } = await beaconSetup(config);
+          await doc.send(
+            new PutCommand({
+              TableName: "Users",
+              Item: { pk: "a", sk: "b", email: randomCase(email, flips), gsi1pk: prefix + email },
+            }),
+          );
+          const item = fake.last().body.Item;
+          expect(item.gsi1pk.S).toBe(prefix + item.email__beacon.S);
+          expect(JSON.stringify(fake.requests).toLowerCase()).not.toContain(
+            name.toLowerCase() + "@",
+          );
+          fake.requests.length = 0;
+          const out = await doc.send(
+            new QueryCommand({
+              TableName: "Users",
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :pk",
+              ExpressionAttributeValues: {
+                ":pk":
+                  prefix +
+                  randomCase(
+                    email,
+                    flips.map((f) => !f),
+                  ),
+              },
+            }),
+          );
+          expect(fake.last().body.ExpressionAttributeValues).toEqual({ ":dfe_c": item.gsi1pk });
+          expect(out.Items!.map((i) => i.email)).toEqual([randomCase(email, flips)]);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

@@ -104,14 +104,16 @@ describe("beacon composites config", () => {
     expect(binding.field.path).toBe("email");
     expect(binding.composite.literalPrefix).toBe("$app#email_");
     expect(binding.composite.pattern.flags).toBe("du");
-    expect(
-      resolve(composite("^(?:a|b)#(.+)")).tables.get("Users")!.compositeAttributes.get("gsi1pk")!
-        .composite.literalPrefix,
-    ).toBeUndefined();
-    expect(
-      resolve(composite("^x[0-9]_(.+)")).tables.get("Users")!.compositeAttributes.get("gsi1pk")!
-        .composite.literalPrefix,
-    ).toBeUndefined();
+    const prefix = (pattern: string) =>
+      resolve(composite(pattern)).tables.get("Users")!.compositeAttributes.get("gsi1pk")!.composite
+        .literalPrefix;
+    expect(prefix("^a\\.b\\(c(.+)")).toBe("a.b(c");
+    expect(prefix("^(?:a|b)#(.+)")).toBeUndefined();
+    expect(prefix("^x[0-9]_(.+)")).toBeUndefined();
+    expect(prefix("^x\\d_(.+)")).toBeUndefined();
+    expect(prefix("^xy?_(.+)")).toBeUndefined();
+    // An alternation before the group: "cd(.+)" embeds too, so "ab|cd" is no prefix of every match.
+    expect(prefix("^ab|cd(.+)")).toBeUndefined();
   });
 
   it.each([
