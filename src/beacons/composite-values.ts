@@ -123,7 +123,44 @@ export function planCompositeWrite(
       `"${attribute}" embeds a text that is not the value of the encrypted field "${field}" written in the same request (compared after the beacon's normalisation${isString ? "" : "; the field must be a string"}). Nothing was sent.`,
       at(table, binding),
     );
+  // Precondition: only the captured text becomes the beacon, so the text around it must not repeat the value.
+  const around =
+    `${match.text.slice(0, match.start)}\0${match.text.slice(match.end)}`.toLowerCase();
+  const plain = (written as { S: string }).S.trim().toLowerCase();
+  if (plain !== "" && around.includes(plain))
+    throw new EncryptionError(
+      "beacon.compositeMismatch",
+      `"${attribute}" holds the value of the encrypted field "${field}" again outside the part its pattern captures, which would be sent in plaintext. Nothing was sent.`,
+      at(table, binding),
+    );
   planReplacement(table, binding, match, holder, prop, writes);
+}
+
+/**
+ * Precondition, after a request scope is planned: no `:value` left in
+ * `ExpressionAttributeValues` embeds a field the way one of the table's
+ * composite patterns matches, unless it is a composite written by an update,
+ * whose embedded text the plugin replaces. A matched value that another term
+ * also uses, or that no expression uses, would go out with the embedded
+ * plaintext.
+ */
+export function checkLeftoverComposites(
+  table: ResolvedTable,
+  scope: Record<string, unknown>,
+  writes: readonly BeaconWrite[],
+): void {
+  const values = scope.ExpressionAttributeValues;
+  if (table.compositeAttributes.size === 0 || typeof values !== "object" || values === null) return;
+  for (const [name, value] of Object.entries(values))
+    for (const binding of table.compositeAttributes.values()) {
+      if (!matchComposite(table, binding, value)) continue;
+      if (writes.some((w) => w.holder === values && w.prop === name && w.around)) continue;
+      throw new EncryptionError(
+        "beacon.unsupportedQuery",
+        `${name} embeds a value the way "${binding.composite.attribute}" embeds the encrypted field "${binding.field.path}", but it is not (only) a lookup or write of that attribute, or no expression uses it: it would be sent in plaintext. Use a separate :value for each term. Nothing was sent.`,
+        at(table, binding),
+      );
+    }
 }
 
 /** The beacon lookup a matched composite value becomes: its replacement planned, and the value returned items must hold. */

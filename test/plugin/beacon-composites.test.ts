@@ -692,3 +692,65 @@ describe("property: any literal prefix, any letter case", () => {
     );
   });
 });
+
+describe("embedded text never left elsewhere in the request", () => {
+  it("a composite key value also used by another term is refused", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new QueryCommand({
+          TableName: "Users",
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :pk",
+          FilterExpression: "note = :pk",
+          ExpressionAttributeValues: { ":pk": gsi1pk("jane@x.com") },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("an unused ExpressionAttributeValues entry that embeds a value is refused", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new QueryCommand({
+          TableName: "Users",
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": gsi1pk("jane@x.com"), ":x": gsi1pk("jane@x.com") },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a composite that repeats the field's value outside its capture group is refused", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = {
+      beacon: {
+        length: 16,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi1pk", pattern: "^\\$app#email_([^#]+)#.*$" }],
+      },
+    };
+    const { fake, doc } = await beaconSetup(config);
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: {
+            pk: "1",
+            sk: "s",
+            email: "Jane@x.com",
+            gsi1pk: "$app#email_jane@x.com#login_JANE@x.com",
+          },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+});
