@@ -18,6 +18,8 @@ export interface BeaconWrite {
   prop: string;
   /** For a composite attribute: the text before and after the embedded value, which the beacon replaces. */
   around?: readonly [string, string];
+  /** Called with the computed beacon before it is placed; throws to refuse the request. */
+  check?: (beacon: string) => void;
 }
 
 /** Computes every planned beacon (one KMS `Decrypt` per process for the key); call before encrypting. */
@@ -30,6 +32,7 @@ export async function applyBeaconWrites(
   const key = await keyring.ready();
   for (const w of writes) {
     const beacon = keyring.beacon(w.table, w.field, w.value, key);
+    w.check?.(beacon);
     w.holder[w.prop] = { S: w.around ? `${w.around[0]}${beacon}${w.around[1]}` : beacon };
   }
 }

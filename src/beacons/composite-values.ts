@@ -100,40 +100,62 @@ export function planCompositeWrite(
   writes: BeaconWrite[],
 ): void {
   const match = matchComposite(table, binding, value);
-  if (!match) return;
   const { attribute } = binding.composite;
   const field = binding.field.path;
+  const mismatch = (why: string) =>
+    new EncryptionError(
+      "beacon.compositeMismatch",
+      `"${attribute}" ${why}. Nothing was sent.`,
+      at(table, binding),
+    );
+  if (!match) {
+    // A value that runs past the literal prefix without matching (an email holding the pattern's delimiter) would go out as it is.
+    if (reachesCapture(binding, value))
+      throw mismatch(
+        `runs into where the encrypted field "${field}" is embedded without matching its pattern, so the plugin cannot tell the embedded text`,
+      );
+    return;
+  }
   // Absent or NULL: no value (the check beacon-writes.ts's isNoValue makes, which imports this module).
   if (
     written === undefined ||
     (typeof written === "object" && written !== null && "NULL" in written)
   )
-    throw new EncryptionError(
-      "beacon.compositeMismatch",
-      `"${attribute}" matches the pattern that embeds the encrypted field "${field}", but the request does not write "${field}", so the plugin cannot check the embedded text or replace it by its beacon. Write "${field}" in the same request. Nothing was sent.`,
-      at(table, binding),
+    throw mismatch(
+      `matches the pattern that embeds the encrypted field "${field}", but the request does not write "${field}" (or writes back a value it cannot read), so the plugin cannot check the embedded text or replace it by its beacon. Write "${field}" in the same request`,
     );
-  const isString = typeof (written as { S?: unknown }).S === "string";
-  if (
-    !isString ||
-    matchKey(table, binding.field, written) !== matchKey(table, binding.field, capturedValue(match))
-  )
-    throw new EncryptionError(
-      "beacon.compositeMismatch",
-      `"${attribute}" embeds a text that is not the value of the encrypted field "${field}" written in the same request (compared after the beacon's normalisation${isString ? "" : "; the field must be a string"}). Nothing was sent.`,
-      at(table, binding),
+  const text = (written as { S?: unknown }).S;
+  if (typeof text !== "string" || /^enc:/i.test(match.captured) || /^enc:/i.test(text))
+    throw mismatch(
+      `embeds the encrypted field "${field}", which must be a string written as plaintext (not stored ciphertext)`,
     );
   // Precondition: only the captured text becomes the beacon, so the text around it must not repeat the value.
   const around =
     `${match.text.slice(0, match.start)}\0${match.text.slice(match.end)}`.toLowerCase();
-  const plain = (written as { S: string }).S.trim().toLowerCase();
+  const plain = text.trim().toLowerCase();
   if (plain !== "" && around.includes(plain))
-    throw new EncryptionError(
-      "beacon.compositeMismatch",
-      `"${attribute}" holds the value of the encrypted field "${field}" again outside the part its pattern captures, which would be sent in plaintext. Nothing was sent.`,
-      at(table, binding),
+    throw mismatch(
+      `holds the value of the encrypted field "${field}" again outside the part its pattern captures, which would be sent in plaintext`,
     );
-  planReplacement(table, binding, match, holder, prop, writes);
+  if (
+    matchKey(table, binding.field, written) === matchKey(table, binding.field, capturedValue(match))
+  )
+    return planReplacement(table, binding, match, holder, prop, writes);
+  // An item read back holds the composite as stored: accepted unchanged when it embeds exactly the beacon of the field written.
+  writes.push({
+    table,
+    field: binding.field,
+    value: written,
+    holder,
+    prop,
+    around: [match.text.slice(0, match.start), match.text.slice(match.end)],
+    check: (beacon) => {
+      if (beacon !== match.captured)
+        throw mismatch(
+          `embeds a text that is neither the value of the encrypted field "${field}" written in the same request (compared after the beacon's normalisation) nor its beacon`,
+        );
+    },
+  });
 }
 
 /**

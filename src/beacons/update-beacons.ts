@@ -87,9 +87,12 @@ export class UpdateBeacons {
         [{ kind: "attr", name: "v" }, ...remaining],
         (slot) => (found = slot.value),
       );
-      this.written.set(field, found);
+      // A value written back unread is not a plaintext a composite can be checked against.
+      const back =
+        !isNoValue(found) && field.mode === "WriteOnly" && this.writtenBack(field, found);
+      this.written.set(field, back ? undefined : found);
       if (isNoValue(found)) this.removes.push(this.name(attribute));
-      else if (field.mode === "WriteOnly" && this.writtenBack(field, found)) continue;
+      else if (back) continue;
       else if (field.mode !== "ReadOnly")
         this.sets.push(`${this.name(attribute)} = ${this.value(field, found)}`);
     }

@@ -754,3 +754,88 @@ describe("embedded text never left elsewhere in the request", () => {
     );
   });
 });
+
+describe("items read back, WriteOnly write-backs, delimiters inside the value", () => {
+  it("putting back an item read through the plugin keeps its composite (it already holds the beacon)", async () => {
+    const { fake, doc } = await compositeSetup();
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(0) }));
+    const { Items } = await doc.send(new ScanCommand({ TableName: "Users" }));
+    const read = Items![0]!;
+    expect(read.gsi1pk).toBe(`$app#email_${read.email__beacon}`);
+    await doc.send(new PutCommand({ TableName: "Users", Item: { ...read, name: "b" } }));
+    expect(fake.last("PutItem").body.Item.gsi1pk).toEqual({ S: read.gsi1pk });
+    await doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: read.pk, sk: read.sk },
+        UpdateExpression: "SET email = :e, gsi1pk = :g",
+        ExpressionAttributeValues: { ":e": read.email, ":g": read.gsi1pk },
+      }),
+    );
+    expect(fake.last("UpdateItem").body.ExpressionAttributeValues[":g"]).toEqual({
+      S: read.gsi1pk,
+    });
+    fake.requests.length = 0;
+    const other = read.email__beacon === "0000" ? "0001" : "0000";
+    await expectRefused(
+      doc.send(
+        new PutCommand({ TableName: "Users", Item: { ...read, gsi1pk: `$app#email_${other}` } }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a WriteOnly update writing back the ciphertext it read, with a composite built from it, is refused", async () => {
+    const config = await compositeConfig();
+    (config.tables.Users!.fields.email as { mode?: string }).mode = "WriteOnly";
+    const { fake, doc } = await beaconSetup(config);
+    await doc.send(new PutCommand({ TableName: "Users", Item: person(0) }));
+    const { Items } = await doc.send(new ScanCommand({ TableName: "Users" }));
+    const email = String(Items![0]!.email);
+    expect(email).toMatch(/^ENC:/);
+    fake.requests.length = 0;
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "u#0", sk: "p" },
+          UpdateExpression: "SET email = :e, gsi1pk = :k, nick = :n",
+          ExpressionAttributeValues: {
+            ":e": email,
+            ":k": `$app#email_${email.toLowerCase()}`,
+            ":n": "x",
+          },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a written composite that runs into the embedded value without matching (an email with the delimiter) is refused", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = {
+      beacon: {
+        length: 16,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi1pk", pattern: "^\\$app#email_([^#]+)#org_.*$" }],
+      },
+    };
+    const { fake, doc } = await beaconSetup(config);
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: "u", sk: "s", email: "a#b@x.com", gsi1pk: "$app#email_a#b@x.com#org_acme" },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+    await doc.send(
+      new PutCommand({ TableName: "Users", Item: { pk: "t", sk: "s", gsi1pk: "$app#team_blue" } }),
+    );
+    expect(fake.last().body.Item.gsi1pk).toEqual({ S: "$app#team_blue" });
+  });
+});
