@@ -5,6 +5,9 @@ import { matchKey } from "./beacon-match";
 import type { BeaconWrite } from "./beacon-writes";
 import type { CompositeBinding } from "./resolve-composites";
 
+/** The shortest field value searched for around the embedded text (the copy guard's default minimum). */
+export const MIN_REPEAT_LENGTH = 6;
+
 /** Where a composite value embeds its field: the capture group's span and text. */
 export interface CompositeMatch {
   readonly text: string;
@@ -130,10 +133,13 @@ export function planCompositeWrite(
       `embeds the encrypted field "${field}", which must be a string written as plaintext (not stored ciphertext)`,
     );
   // Precondition: only the captured text becomes the beacon, so the text around it must not repeat the value.
+  // The pattern's literal prefix is config, not data; values shorter than the copy check's minimum are skipped.
+  const prefix = binding.composite.literalPrefix ?? "";
+  const skip = match.text.startsWith(prefix) ? prefix.length : 0;
   const around =
-    `${match.text.slice(0, match.start)}\0${match.text.slice(match.end)}`.toLowerCase();
+    `${match.text.slice(skip, match.start)}\0${match.text.slice(match.end)}`.toLowerCase();
   const plain = text.trim().toLowerCase();
-  if (plain !== "" && around.includes(plain))
+  if (plain.length >= MIN_REPEAT_LENGTH && around.includes(plain))
     throw mismatch(
       `holds the value of the encrypted field "${field}" again outside the part its pattern captures, which would be sent in plaintext`,
     );

@@ -839,3 +839,27 @@ describe("items read back, WriteOnly write-backs, delimiters inside the value", 
     expect(fake.last().body.Item.gsi1pk).toEqual({ S: "$app#team_blue" });
   });
 });
+
+describe("short values", () => {
+  it("a short value that happens to occur in the pattern's literal prefix is accepted", async () => {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.country = {
+      beacon: {
+        length: 8,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi3pk", pattern: "^\\$app#country_(.+)$" }],
+      },
+    };
+    const { fake, doc } = await beaconSetup(config);
+    for (const c of ["co", "tr", "ap", "us", "country"])
+      await doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: "u", sk: "s", country: c.toUpperCase(), gsi3pk: `$app#country_${c}` },
+        }),
+      );
+    expect(fake.requests).toHaveLength(5);
+    for (const r of fake.requests)
+      expect(r.body.Item.gsi3pk.S).toMatch(/^\$app#country_[0-9a-f]{2}$/);
+  });
+});
