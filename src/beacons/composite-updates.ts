@@ -5,7 +5,7 @@ import type { OperandNode, ValueNode } from "../expressions/ast";
 import type { DocumentPath } from "../expressions/field-relation";
 import type { BeaconField } from "./beacon-keyring";
 import { type BeaconWrite, fieldValue } from "./beacon-writes";
-import { matchComposite, planCompositeWrite } from "./composite-values";
+import { matchComposite, planCompositeWrite, reachesCapture } from "./composite-values";
 import type { CompositeBinding } from "./resolve-composites";
 
 /** The composite attribute a written path is, if it is one (composites are top-level strings). */
@@ -55,7 +55,10 @@ export class CompositeUpdates {
       return;
     }
     for (const node of valuesIn(operand))
-      if (matchComposite(this.table, binding, this.values[node.name]))
+      if (
+        matchComposite(this.table, binding, this.values[node.name]) ||
+        reachesCapture(binding, this.values[node.name])
+      )
         throw refuseComputed(this.table, binding, action);
   }
 

@@ -57,7 +57,8 @@ export function reachesCapture(binding: CompositeBinding, value: unknown): boole
   if (typeof text !== "string") return false;
   const prefix = binding.composite.literalPrefix;
   if (prefix === undefined) return true;
-  return text.startsWith(prefix) && text.length > prefix.length;
+  // In any letter case: a key built with other casing than the pattern's must not slip past as unmatched.
+  return text.toLowerCase().startsWith(prefix.toLowerCase()) && text.length > prefix.length;
 }
 
 /** The captured text as the field's value, for its beacon and for comparing with decrypted items. */
@@ -181,7 +182,10 @@ export function checkLeftoverComposites(
   if (table.compositeAttributes.size === 0 || typeof values !== "object" || values === null) return;
   for (const [name, value] of Object.entries(values))
     for (const binding of table.compositeAttributes.values()) {
-      if (!matchComposite(table, binding, value)) continue;
+      const embeds =
+        matchComposite(table, binding, value) ||
+        (binding.composite.literalPrefix !== undefined && reachesCapture(binding, value));
+      if (!embeds) continue;
       if (writes.some((w) => w.holder === values && w.prop === name && w.around)) continue;
       throw new EncryptionError(
         "beacon.unsupportedQuery",

@@ -863,3 +863,106 @@ describe("short values", () => {
       expect(r.body.Item.gsi3pk.S).toMatch(/^\$app#country_[0-9a-f]{2}$/);
   });
 });
+
+describe("reaching values everywhere, letter case, the SDK log", () => {
+  const DELIMITED = "^\\$app#email_([^#]+)#org_.*$";
+  async function delimitedSetup(clientOptions?: Parameters<typeof beaconSetup>[1]) {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = {
+      beacon: {
+        length: 16,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi1pk", pattern: DELIMITED }],
+      },
+    };
+    return beaconSetup(config, clientOptions);
+  }
+
+  it("if_not_exists with a value reaching into the embedded text is refused", async () => {
+    const { fake, doc } = await delimitedSetup();
+    await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "1", sk: "s" },
+          UpdateExpression: "SET email = :e, gsi1pk = if_not_exists(gsi1pk, :v)",
+          ExpressionAttributeValues: { ":e": "a#b@x.com", ":v": "$app#email_a#b@x.com#org_acme" },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("an unused :value reaching into the embedded text is refused", async () => {
+    const { fake, doc } = await delimitedSetup();
+    await expectRefused(
+      doc.send(
+        new QueryCommand({
+          TableName: "Users",
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :k",
+          ExpressionAttributeValues: {
+            ":k": "$app#email_bob@x.com#org_acme",
+            ":x": "$app#email_a#b@x.com#org_acme",
+          },
+        }),
+      ),
+      fake,
+      "beacon.unsupportedQuery",
+    );
+  });
+
+  it("a composite whose prefix differs only in letter case is refused", async () => {
+    const { fake, doc } = await compositeSetup();
+    await expectRefused(
+      doc.send(
+        new PutCommand({
+          TableName: "Users",
+          Item: { pk: "1", sk: "s", email: "Jane@X.com", gsi1pk: "$APP#EMAIL_JANE@X.COM" },
+        }),
+      ),
+      fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("the SDK logger never sees a composite's embedded plaintext (both clients)", async () => {
+    const lines: string[] = [];
+    const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
+    const { doc, client } = await delimitedSetup({
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    const composite = "$app#email_jane@x.com#org_acme";
+    await doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { pk: "1", sk: "s", email: "Jane@X.com", gsi1pk: composite },
+      }),
+    );
+    await client.send(
+      new UpdateItemCommand({
+        TableName: "Users",
+        Key: { pk: { S: "1" }, sk: { S: "s" } },
+        AttributeUpdates: {
+          email: { Action: "PUT", Value: { S: "jane@x.com" } },
+          gsi1pk: { Action: "PUT", Value: { S: composite } },
+        },
+      }),
+    );
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: "Users",
+              Item: { pk: "2", sk: "s", email: "jane@x.com", gsi1pk: composite },
+            },
+          },
+        ],
+      }),
+    );
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n").toLowerCase()).not.toContain("jane@x.com");
+  });
+});
