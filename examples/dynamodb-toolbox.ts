@@ -87,11 +87,11 @@ run(async (env) => {
       email: string(),
       ssn: string(),
       addresses: list(map({ zip: string(), city: string() })),
-    }).and((schema) => ({
+    }).and((_schema) => ({
       // Read back, it holds the beacon, not the email: hidden, so the toolbox leaves it out.
       gsi1pk: string()
         .hidden()
-        .link<typeof schema>(({ email }) => `USER#EMAIL#${email.toLowerCase()}`),
+        .link<typeof _schema>(({ email }) => `USER#EMAIL#${email.toLowerCase()}`),
     })),
   });
 

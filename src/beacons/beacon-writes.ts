@@ -89,7 +89,7 @@ function planItemComposites(table: ResolvedTable, item: WireItem, writes: Beacon
       binding,
       item[attribute],
       fieldValue(item, binding.field),
-      item as Record<string, unknown>,
+      item,
       attribute,
       writes,
     );

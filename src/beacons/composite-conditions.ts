@@ -191,7 +191,9 @@ export function checkLegacyComposites(
   for (const [name, condition] of Object.entries(conditions)) {
     const binding = table.compositeAttributes.get(name);
     if (!binding || !isObject(condition)) continue;
-    const list = Array.isArray(condition.AttributeValueList) ? condition.AttributeValueList : [];
+    const list: unknown[] = Array.isArray(condition.AttributeValueList)
+      ? condition.AttributeValueList
+      : [];
     for (const value of [condition.Value, ...list])
       if (matchComposite(table, binding, value) || reachesCapture(binding, value))
         throw refuse(

@@ -96,7 +96,11 @@ export function compositeAttributeUpdates(
     if (!isObject(update)) continue;
     const action = update.Action ?? "PUT";
     if (action !== "PUT" && matchComposite(table, binding, update.Value))
-      throw refuseComputed(table, binding, `AttributeUpdates ${String(action)}`);
+      throw refuseComputed(
+        table,
+        binding,
+        `AttributeUpdates ${typeof action === "string" ? action : "action"}`,
+      );
     planCompositeWrite(
       table,
       binding,

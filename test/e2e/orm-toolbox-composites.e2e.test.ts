@@ -50,8 +50,8 @@ function model(documentClient: PluginClients["doc"]) {
       sk: string().key(),
       email: string(),
       name: string().optional(),
-    }).and((previous) => ({
-      gsi1pk: string().link<typeof previous>(({ email }) => emailKey(email)),
+    }).and((_previous) => ({
+      gsi1pk: string().link<typeof _previous>(({ email }) => emailKey(email)),
     })),
   });
   return { table, User };

@@ -178,7 +178,7 @@ describe("beacon composites config", () => {
           tables: {
             Users: { partitionKey: "pk", sortKey: "sk", fields: composite("^x(.+)", "sk") },
           },
-        } as FieldEncryptionConfig),
+        }),
       ),
     ).toContain('"sk" is a key attribute of the table');
   });
