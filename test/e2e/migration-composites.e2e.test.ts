@@ -5,7 +5,7 @@
  * beacon in the same conditional UpdateItem that encrypts the value, leaving
  * other entities' keys alone. DynamoDB Local, the project's KMS test server.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -21,6 +21,7 @@ import {
 import { KmsTestServer } from "../../src/testing";
 import { createTable, deleteTable, plainDynamoClient, uniqueTableName } from "../support/dynamodb";
 import { pluginClientPool } from "../support/e2e-setup";
+import { runCliProcess } from "../support/migration-cli";
 
 jest.setTimeout(120_000);
 
@@ -109,6 +110,19 @@ describe("composite keys holding plaintext from before", () => {
     expect(before.fields.email!.beacons!.composites).toEqual({
       gsi1pk: { current: 0, stale: 3, uncheckable: 0, written: 0 },
     });
+
+    // The CLI's summary names the composite, never a value.
+    const file = join(dir, "app.config.ts");
+    writeFileSync(
+      file,
+      `import { KMSClient } from ${JSON.stringify(require.resolve("@aws-sdk/client-kms"))};\n` +
+        `const kmsClient = new KMSClient({ endpoint: ${JSON.stringify(kms.endpoint)}, region: "us-east-1", credentials: { accessKeyId: "cli", secretAccessKey: "cli" } });\n` +
+        `export default { ...${JSON.stringify(config())}, kmsClient };\n`,
+    );
+    const human = await runCliProcess(["verify", "--table", table, "--config", file]);
+    expect(human.code).toBe(3);
+    expect(human.stdout).toContain("composite gsi1pk: 0 current, 3 stale, 0 not checkable");
+    expect(human.stdout.toLowerCase()).not.toMatch(/jane|bob@|carol/);
 
     const migrated = await migrateTable({
       config: toolConfig(),
