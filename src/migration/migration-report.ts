@@ -304,8 +304,13 @@ export function countBad(
 /** True when some value in scope is not in its target state. */
 export function hasValuesNotCurrent(report: MigrationReport, afterRewrite: boolean): boolean {
   return Object.values(report.fields).some((c) => {
+    // A composite that cannot be checked may hold a plaintext the tools cannot replace: as bad as an undecryptable value.
+    const composites = Object.values(c.beacons?.composites ?? {}).some((k) => k.uncheckable > 0);
     const bad =
-      c.invalid > 0 || total(c.undecryptable) > 0 || total(c.beacons?.uncheckable ?? {}) > 0;
+      c.invalid > 0 ||
+      total(c.undecryptable) > 0 ||
+      total(c.beacons?.uncheckable ?? {}) > 0 ||
+      composites;
     if (afterRewrite) return bad;
     const pending =
       (report.only.includes("plaintext") ? c.plaintext : 0) +
