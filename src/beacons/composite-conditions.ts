@@ -5,7 +5,13 @@ import type { ConditionNode, OperandNode, ValueNode } from "../expressions/ast";
 import { resolvePath } from "../expressions/field-relation";
 import { tokenize } from "../partiql/lexer";
 import type { BeaconRewriter } from "./beacon-rewriter";
-import { type CompositeMatch, matchComposite, reachesCapture } from "./composite-values";
+import { matchKey } from "./beacon-match";
+import {
+  capturedValue,
+  type CompositeMatch,
+  matchComposite,
+  reachesCapture,
+} from "./composite-values";
 import type { CompositeBinding } from "./resolve-composites";
 
 /** How the clause being checked uses its terms (as condition-check.ts tells it). */
@@ -72,6 +78,7 @@ export class CompositeConditions {
       }
       case "between": {
         const binding = this.bindingOf(node.subject);
+        if (binding && this.range(binding, node.low, node.high, conjunct)) return true;
         return binding
           ? this.bounds(binding, [node.low, node.high], "BETWEEN needs the embedded plaintext")
           : false;
@@ -149,6 +156,52 @@ export class CompositeConditions {
         binding,
         `${operator} mixes values that embed the field with values that do not; split the request`,
       );
+    return this.rewrite(binding, searched, conjunct, operator);
+  }
+
+  /**
+   * `BETWEEN` whose bounds both embed the same value (equal after the
+   * beacon's normalisation) after the same text, with text after it (as
+   * ElectroDB's `between` on a sort key built from the field, then another
+   * attribute, sends it): every value between such bounds embeds that value,
+   * so both get its beacon and the range stays exact once false positives
+   * are removed. False for any other BETWEEN.
+   */
+  private range(
+    binding: CompositeBinding,
+    low: OperandNode,
+    high: OperandNode,
+    conjunct: boolean,
+  ): boolean {
+    if (low.kind !== "value" || high.kind !== "value") return false;
+    const a = matchComposite(this.table, binding, this.valueOf(low));
+    const b = matchComposite(this.table, binding, this.valueOf(high));
+    if (!a || !b) return false;
+    const same =
+      a.text.slice(0, a.start) === b.text.slice(0, b.start) &&
+      a.end < a.text.length &&
+      b.end < b.text.length &&
+      matchKey(this.table, binding.field, capturedValue(a)) ===
+        matchKey(this.table, binding.field, capturedValue(b));
+    if (!same) return false;
+    return this.rewrite(
+      binding,
+      [
+        { node: low, match: a },
+        { node: high, match: b },
+      ],
+      conjunct,
+      "BETWEEN",
+    );
+  }
+
+  /** Rewrites `searched` to the beacon where removing false positives (or an exact beacon) makes it sound; refuses otherwise. */
+  private rewrite(
+    binding: CompositeBinding,
+    searched: readonly { node: ValueNode; match: CompositeMatch }[],
+    conjunct: boolean,
+    operator: string,
+  ): boolean {
     const { length, normalize } = binding.field.beacon;
     const exact = length === 256 && normalize.length === 0;
     if (this.clause.kind === "condition" && !exact)
