@@ -1041,3 +1041,26 @@ describe("ElectroDB sort-key ranges after the embedded field", () => {
     );
   });
 });
+
+it("between whose bounds embed the same email after different text is refused (other emails lie between them)", async () => {
+  const config = await localBeaconConfig();
+  config.tables.Users!.fields.email = {
+    beacon: {
+      length: 16,
+      composites: [{ attribute: "gsi2sk", pattern: "^o\\d#([^#]+)#.*$" }],
+    },
+  };
+  const { fake, doc } = await beaconSetup(config);
+  await expectRefused(
+    doc.send(
+      new QueryCommand({
+        TableName: "Users",
+        IndexName: "gsi2",
+        KeyConditionExpression: "gsi2pk = :p AND gsi2sk BETWEEN :a AND :b",
+        ExpressionAttributeValues: { ":p": "x", ":a": "o1#a@x.com#1", ":b": "o2#a@x.com#2" },
+      }),
+    ),
+    fake,
+    "beacon.unsupportedQuery",
+  );
+});
