@@ -55,6 +55,15 @@ export interface BeaconCompositeOptions {
    * with exactly one capture group: the embedded value.
    */
   pattern: string;
+  /**
+   * Every update (UpdateExpression or AttributeUpdates) that sets the field
+   * must set this attribute in the same request; otherwise it is refused
+   * (`beacon.compositeMismatch`), rather than leaving the attribute with the
+   * old value's beacon, where lookups by neither value find the item. Set it
+   * when every item that holds the field embeds it here (dynamodb-toolbox does
+   * not recompute a `.link()`ed key on updates). Default false.
+   */
+  required?: boolean;
 }
 
 /**

@@ -64,6 +64,9 @@ export class CompositeUpdates {
 
   /** Plans the planned SETs, once `written` holds the value each beaconed field is SET to in the expression. */
   finish(written: ReadonlyMap<BeaconField, unknown>): void {
+    for (const binding of this.table.compositeAttributes.values())
+      if (written.has(binding.field) && !this.sets.some((s) => s.binding === binding))
+        requireComposite(this.table, binding);
     for (const { binding, name } of this.sets)
       planCompositeWrite(
         this.table,
@@ -82,6 +85,16 @@ export class CompositeUpdates {
  * attribute is checked against the field `PUT` in the same request and gets
  * its embedded text replaced; another action whose value the pattern matches is refused.
  */
+/** An update that sets a field without its `required` composite: refused, so the composite never keeps the old value's beacon. */
+function requireComposite(table: ResolvedTable, binding: CompositeBinding): void {
+  if (!binding.composite.required) return;
+  throw new EncryptionError(
+    "beacon.compositeMismatch",
+    `The update sets the encrypted field "${binding.field.path}" but not "${binding.composite.attribute}", which must embed it (composites[].required): set both in the same request, or the key would keep the old value's beacon. Nothing was sent.`,
+    { table: table.name, field: binding.field.path },
+  );
+}
+
 export function compositeAttributeUpdates(
   table: ResolvedTable,
   updates: Record<string, unknown>,
@@ -93,7 +106,10 @@ export function compositeAttributeUpdates(
     if (isObject(update) && (update.Action ?? "PUT") === "PUT") put[name] = update.Value as never;
   for (const [name, binding] of table.compositeAttributes) {
     const update = updates[name];
-    if (!isObject(update)) continue;
+    if (!isObject(update)) {
+      if (fieldValue(put, binding.field) !== undefined) requireComposite(table, binding);
+      continue;
+    }
     const action = update.Action ?? "PUT";
     if (action !== "PUT" && matchComposite(table, binding, update.Value))
       throw refuseComputed(

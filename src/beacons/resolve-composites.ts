@@ -10,7 +10,7 @@ export interface CompositeBinding {
   readonly composite: ResolvedComposite;
 }
 
-const COMPOSITE_KEYS = ["attribute", "pattern"];
+const COMPOSITE_KEYS = ["attribute", "pattern", "required"];
 
 /**
  * The literal text a pattern's matches start with, up to its capture group:
@@ -64,12 +64,18 @@ export function resolveComposites(input: unknown, where: string): readonly Resol
           `${at}.pattern`,
           'expected a regular expression starting with "^" whose one capture group is the embedded value',
         );
-      const { attribute, pattern } = compileSource(entry, at);
+      if (entry.required !== undefined && typeof entry.required !== "boolean")
+        fail(`${at}.required`, "expected true or false");
+      const { attribute, pattern } = compileSource(
+        { attribute: entry.attribute, pattern: entry.pattern },
+        at,
+      );
       return Object.freeze({
         attribute,
         // The `d` flag gives the capture group's position, which the beacon replaces.
         pattern: new RegExp(pattern!.source, "du"),
         literalPrefix: literalPrefix(entry.pattern),
+        required: entry.required === true,
       });
     }),
   );

@@ -26,6 +26,8 @@ export interface ResolvedComposite {
    * the embedded value.
    */
   readonly literalPrefix: string | undefined;
+  /** Every update that sets the field must set this attribute too (so it never keeps an old value's beacon). */
+  readonly required: boolean;
 }
 
 /** The beacon key with its wrapped bytes decoded. Frozen. */

@@ -1064,3 +1064,51 @@ it("between whose bounds embed the same email after different text is refused (o
     "beacon.unsupportedQuery",
   );
 });
+
+describe("composites[].required", () => {
+  async function requiredSetup(required: boolean) {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = {
+      beacon: {
+        length: 16,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi1pk", pattern: PATTERN, required }],
+      },
+    };
+    return beaconSetup(config);
+  }
+  const setEmail = new UpdateCommand({
+    TableName: "Users",
+    Key: { pk: "u#1", sk: "p" },
+    UpdateExpression: "SET email = :e",
+    ExpressionAttributeValues: { ":e": "new@x.com" },
+  });
+  const putEmail = new UpdateItemCommand({
+    TableName: "Users",
+    Key: { pk: { S: "u#1" }, sk: { S: "p" } },
+    AttributeUpdates: { email: { Action: "PUT", Value: { S: "new@x.com" } } },
+  });
+
+  it("refuses an update that sets the field without the composite (both update forms)", async () => {
+    const { fake, doc, client } = await requiredSetup(true);
+    await expectRefused(doc.send(setEmail), fake, "beacon.compositeMismatch");
+    await expectRefused(client.send(putEmail), fake, "beacon.compositeMismatch");
+  });
+
+  it("passes the same updates when the composite is not required, and a required one set with the field", async () => {
+    const loose = await requiredSetup(false);
+    await loose.doc.send(setEmail);
+    await loose.client.send(putEmail);
+    expect(loose.fake.requests).toHaveLength(2);
+    const strict = await requiredSetup(true);
+    await strict.doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: { pk: "u#1", sk: "p" },
+        UpdateExpression: "SET email = :e, gsi1pk = :g",
+        ExpressionAttributeValues: { ":e": "new@x.com", ":g": gsi1pk("new@x.com") },
+      }),
+    );
+    expect(strict.fake.requests).toHaveLength(1);
+  });
+});

@@ -134,6 +134,14 @@ describe("beacon composites config", () => {
     [{ email: { beacon: { length: 8, composites: {} } } }, "beacon.composites: expected a list"],
     [
       {
+        email: {
+          beacon: { length: 8, composites: [{ attribute: "g", pattern: "^(.+)", required: 1 }] },
+        },
+      },
+      "beacon.composites[0].required: expected true or false",
+    ],
+    [
+      {
         email: { beacon: { length: 8, composites: [{ attribute: "g", pattern: "^(.+)", x: 1 }] } },
       },
       "beacon.composites[0].x: unknown option",
