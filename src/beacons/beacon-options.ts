@@ -35,6 +35,35 @@ export interface BeaconOptions {
    * a table's indexes without a DescribeTable call, so the config says it.
    */
   index?: string;
+  /**
+   * Attributes that embed the field inside a composite key, as single-table
+   * designs build them (ElectroDB's `$app#email_jane@example.com`): each
+   * names the attribute and an anchored pattern whose one capture group is
+   * the embedded value. On writes the captured text must be the field's
+   * normalised value, and it is replaced by the beacon; a Query comparing
+   * the attribute gets the captured text replaced by its beacon.
+   */
+  composites?: readonly BeaconCompositeOptions[];
+}
+
+/** An attribute that embeds a beaconed field: `{ attribute: "gsi1pk", pattern: "^\\$app#email_(.+)$" }`. */
+export interface BeaconCompositeOptions {
+  /** The top-level attribute (type S), typically a GSI key; never a table key, an encrypted, beacon or tenant attribute. */
+  attribute: string;
+  /**
+   * A regular expression (JavaScript syntax, `u` flag), starting with `^`,
+   * with exactly one capture group: the embedded value.
+   */
+  pattern: string;
+  /**
+   * Every update (UpdateExpression or AttributeUpdates) that sets the field
+   * must set this attribute in the same request; otherwise it is refused
+   * (`beacon.compositeMismatch`), rather than leaving the attribute with the
+   * old value's beacon, where lookups by neither value find the item. Set it
+   * when every item that holds the field embeds it here (dynamodb-toolbox does
+   * not recompute a `.link()`ed key on updates). Default false.
+   */
+  required?: boolean;
 }
 
 /**

@@ -8,6 +8,8 @@ import type { BeaconField } from "./beacon-keyring";
 import { type BeaconMatch, matchKey } from "./beacon-match";
 import type { BeaconWrite } from "./beacon-writes";
 import type { TextEdit } from "./update-beacons";
+import { type CompositeMatch, planCompositeLookup } from "./composite-values";
+import type { CompositeBinding } from "./resolve-composites";
 
 const EXPRESSION_PROPS = [
   "KeyConditionExpression",
@@ -91,6 +93,35 @@ export class BeaconRewriter {
       this.displacedValues.add(node.name);
     }
     if (verify) this.matches.push({ field, accepted });
+  }
+
+  /**
+   * The `:value`s (in `scope[prop]`) that a composite attribute is compared
+   * with, each with the embedded text its match found: each moves to a new
+   * placeholder holding the text with the beacon in place of the embedded
+   * value; the path stays. `verify` keeps the embedded values, to remove
+   * false positives after decrypting.
+   */
+  rewriteComposite(
+    prop: string,
+    binding: CompositeBinding,
+    searched: readonly { node: ValueNode; match: CompositeMatch }[],
+    verify: boolean,
+  ): void {
+    const { values } = this.copies();
+    const edits = this.edits.get(prop) ?? [];
+    this.edits.set(prop, edits);
+    const accepted = new Set<string>();
+    for (const { node, match } of searched) {
+      const placeholder = unique(values, ":dfe_c");
+      values[placeholder] = { S: "" };
+      accepted.add(
+        planCompositeLookup(this.table, binding, match, values, placeholder, this.writes),
+      );
+      edits.push({ start: node.start, end: node.end, text: placeholder });
+      this.displacedValues.add(node.name);
+    }
+    if (verify) this.matches.push({ field: binding.field, accepted });
   }
 
   /** Applies the rewrites of `scope[prop]` and drops the placeholders no expression of the scope uses any more. */

@@ -3,6 +3,7 @@ import { forEachSlot } from "../engine/field-locator";
 import type { WireItem } from "../format/wire";
 import { refuseBeaconWriteBack } from "../access/field-access";
 import { type BeaconField, beaconKeyring, beaconSource, hasBeacon } from "./beacon-keyring";
+import { planCompositeWrite } from "./composite-values";
 
 /**
  * A beacon to compute once the beacon key is in memory: `{ S: beacon }` goes
@@ -15,6 +16,10 @@ export interface BeaconWrite {
   value: unknown;
   holder: Record<string, unknown>;
   prop: string;
+  /** For a composite attribute: the text before and after the embedded value, which the beacon replaces. */
+  around?: readonly [string, string];
+  /** Called with the computed beacon before it is placed; throws to refuse the request. */
+  check?: (beacon: string) => void;
 }
 
 /** Computes every planned beacon (one KMS `Decrypt` per process for the key); call before encrypting. */
@@ -25,7 +30,11 @@ export async function applyBeaconWrites(
   if (writes.length === 0) return;
   const keyring = beaconKeyring(config);
   const key = await keyring.ready();
-  for (const w of writes) w.holder[w.prop] = { S: keyring.beacon(w.table, w.field, w.value, key) };
+  for (const w of writes) {
+    const beacon = keyring.beacon(w.table, w.field, w.value, key);
+    w.check?.(beacon);
+    w.holder[w.prop] = { S: w.around ? `${w.around[0]}${beacon}${w.around[1]}` : beacon };
+  }
 }
 
 /** Whether a value stands for no value: absent or NULL, which has no beacon. */
@@ -69,4 +78,19 @@ export function planItemBeacons(
     beaconSource(table, field, value);
     writes.push({ table, field, value, holder: item, prop: attribute });
   }
+  planItemComposites(table, item, writes);
+}
+
+/** A whole item being written (Put, batch and transaction Puts, the item API): each composite attribute embeds the item's own field. */
+function planItemComposites(table: ResolvedTable, item: WireItem, writes: BeaconWrite[]): void {
+  for (const [attribute, binding] of table.compositeAttributes)
+    planCompositeWrite(
+      table,
+      binding,
+      item[attribute],
+      fieldValue(item, binding.field),
+      item,
+      attribute,
+      writes,
+    );
 }

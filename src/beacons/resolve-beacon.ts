@@ -3,8 +3,9 @@ import type { ResolvedField } from "../config/resolved-config";
 import { EncryptionError } from "../errors/encryption-error";
 import type { BeaconNormalization } from "./beacon-options";
 import type { ResolvedBeacon, ResolvedBeaconKey } from "./resolved-beacon";
+import { resolveComposites } from "./resolve-composites";
 
-const BEACON_KEYS = new Set(["length", "normalize", "attribute", "index"]);
+const BEACON_KEYS = new Set(["length", "normalize", "attribute", "index", "composites"]);
 const NORMALIZATIONS: readonly BeaconNormalization[] = ["trim", "lowercase"];
 
 function fail(where: string, message: string): never {
@@ -35,7 +36,7 @@ export function resolveBeacon(
   for (const key of Object.keys(input))
     if (!BEACON_KEYS.has(key))
       fail(`${where}.${key}`, `unknown option; expected one of ${[...BEACON_KEYS].join(", ")}`);
-  const { length, normalize, attribute, index } = input;
+  const { length, normalize, attribute, index, composites } = input;
   if (typeof length !== "number" || !Number.isInteger(length) || length < 1 || length > 256)
     fail(
       `${where}.length`,
@@ -59,6 +60,7 @@ export function resolveBeacon(
     normalize: Object.freeze(NORMALIZATIONS.filter((n) => asked.includes(n))),
     attribute: attribute ?? defaultBeaconAttribute(segments),
     index: index,
+    composites: resolveComposites(composites, `${where}.composites`),
   });
 }
 

@@ -5,7 +5,7 @@ import type { OperandNode, UpdateNode } from "../expressions/ast";
 import type { DocumentPath } from "../expressions/field-relation";
 import { clauseEnd } from "../expressions/parser";
 import { type Below, refuseBeaconUpdate } from "../access/field-access";
-import { beaconSource, hasBeacon } from "./beacon-keyring";
+import { type BeaconField, beaconSource, hasBeacon } from "./beacon-keyring";
 import { type BeaconWrite, isNoValue, type WrittenBack } from "./beacon-writes";
 
 /** A text edit of an expression: replace `[start, end)` with `text`. */
@@ -30,6 +30,8 @@ function unique(taken: Record<string, unknown>, base: string): string {
  * value removes it. Works on the plugin's copies of the names and values.
  */
 export class UpdateBeacons {
+  /** The value each beaconed field is SET to (undefined when removed), which composites must embed. */
+  readonly written = new Map<BeaconField, unknown>();
   private readonly sets: string[] = [];
   private readonly removes: string[] = [];
 
@@ -85,8 +87,12 @@ export class UpdateBeacons {
         [{ kind: "attr", name: "v" }, ...remaining],
         (slot) => (found = slot.value),
       );
+      // A value written back unread is not a plaintext a composite can be checked against.
+      const back =
+        !isNoValue(found) && field.mode === "WriteOnly" && this.writtenBack(field, found);
+      this.written.set(field, back ? undefined : found);
       if (isNoValue(found)) this.removes.push(this.name(attribute));
-      else if (field.mode === "WriteOnly" && this.writtenBack(field, found)) continue;
+      else if (back) continue;
       else if (field.mode !== "ReadOnly")
         this.sets.push(`${this.name(attribute)} = ${this.value(field, found)}`);
     }

@@ -54,7 +54,11 @@ function beaconLine(report: MigrationReport, b: BeaconCounts): string {
     report.command === "migrate"
       ? `; ${b.written} ${report.dryRun ? "to write" : "written"}, ${b.removed} ${report.dryRun ? "to remove" : "removed"}, ${b.deferred} deferred`
       : "";
-  return `    beacon ${b.attribute}: ${b.current} current, ${b.missing} missing, ${b.stale} stale, ${b.orphan} orphan, ${n} not checkable${uncheckable ? ` (${uncheckable})` : ""}${done}`;
+  const composites = Object.entries(b.composites ?? {}).map(
+    ([attribute, c]) =>
+      `\n    composite ${attribute}: ${c.current} current, ${c.stale} stale, ${c.uncheckable} not checkable${report.command === "migrate" ? `; ${c.written} ${report.dryRun ? "to write" : "written"}` : ""}`,
+  );
+  return `    beacon ${b.attribute}: ${b.current} current, ${b.missing} missing, ${b.stale} stale, ${b.orphan} orphan, ${n} not checkable${uncheckable ? ` (${uncheckable})` : ""}${done}${composites.join("")}`;
 }
 
 function summary(report: MigrationReport): string {

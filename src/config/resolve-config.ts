@@ -14,6 +14,7 @@ import {
 } from "../tenancy/resolve-tenancy";
 import type { ContextValue, KeyIdOption } from "../tenancy/tenancy-types";
 import { checkTableBeacons, resolveBeacon, resolveBeaconKey } from "../beacons/resolve-beacon";
+import { checkTableComposites } from "../beacons/resolve-composites";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
 
 const POLICY_KEYS = [
@@ -321,6 +322,10 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         }
       }
     }
+    const tenantAttributes = Object.freeze([
+      ...new Set(resolved.flatMap((f) => f.tenancy?.attributes ?? [])),
+    ]);
+    const beaconAttributes = checkTableBeacons(resolved, partitionKey, sortKey, where);
     tables.set(
       name,
       Object.freeze({
@@ -330,10 +335,13 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         sortKey,
         fields: Object.freeze(resolved),
         rootNames: new Set(resolved.map((f) => (f.segments[0] as { name: string }).name)),
-        tenantAttributes: Object.freeze([
-          ...new Set(resolved.flatMap((f) => f.tenancy?.attributes ?? [])),
-        ]),
-        beaconAttributes: checkTableBeacons(resolved, partitionKey, sortKey, where),
+        tenantAttributes,
+        beaconAttributes,
+        compositeAttributes: checkTableComposites(
+          resolved,
+          { partitionKey, sortKey, tenantAttributes, beaconAttributes },
+          where,
+        ),
       }),
     );
   }

@@ -1,4 +1,5 @@
 import type { ResolvedBeacon, ResolvedBeaconKey } from "../beacons/resolved-beacon";
+import type { CompositeBinding } from "../beacons/resolve-composites";
 import type { DataKeyCacheLimits } from "../keys/data-key-cache";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
@@ -50,6 +51,8 @@ export interface ResolvedTable {
   readonly tenantAttributes: readonly string[];
   /** Beacon attribute names, to the field each one indexes. */
   readonly beaconAttributes: ReadonlyMap<string, ResolvedField>;
+  /** Attributes that embed a beaconed field (a composite key), to the field and pattern. */
+  readonly compositeAttributes: ReadonlyMap<string, CompositeBinding>;
 }
 
 /** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "beacon.unsupportedQuery",
   "beacon.indexRequired",
   "beacon.conditionNotExact",
+  "beacon.compositeMismatch",
   // Tables named outside a request (item API, streams, exports).
   "table.unknown",
   // Items and values.

@@ -4,6 +4,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import type { WireItem } from "../format/wire";
 import type { SharedEngine } from "../items/shared-engine";
 import type { BeaconAnalysis } from "./beacon-state";
+import { classifyComposites } from "./composite-analysis";
 import type { FieldAnalysis, ItemAnalysis } from "./page-analysis";
 
 /**
@@ -29,9 +30,10 @@ export async function analyseBeacons(
     for (const f of fields) {
       const field = f.target.field;
       if (!hasBeacon(field)) continue;
-      f.beacon = classifyBeacon(item, f, field, (value) =>
-        keyring.beacon(f.target.table, field, value, key),
-      );
+      const beaconOf = (value: unknown) => keyring.beacon(f.target.table, field, value, key);
+      f.beacon = classifyBeacon(item, f, field, beaconOf);
+      const composites = classifyComposites(f.target.table, item, f, field, beaconOf);
+      if (composites.length > 0) f.composites = composites;
     }
 }
 

@@ -1,6 +1,6 @@
 import { EncryptionError } from "../errors/encryption-error";
 import { beaconNeedsRepair } from "./beacon-state";
-import { emptyWrite, type ItemPlan, keyOf } from "./item-rewrite";
+import { emptyWrite, type ItemPlan, type ItemWrite, keyOf } from "./item-rewrite";
 import type { ItemAnalysis } from "./page-analysis";
 
 /** What a beacon looks like: lower-case hex (see `beaconText`). */
@@ -70,6 +70,46 @@ export function planBeaconWrites(
       write.sets.set(beacon.attribute, { S: text });
       write.beacons.set(field.path, "set");
     }
+    for (const f of analysis.fields) write = planCompositeWrites(analysis, f, write);
     if (write && plan.kind === "none") plans[i] = { kind: "write", write };
   });
+}
+
+/**
+ * A field's stale composites: each is set to its text with the beacon in
+ * place of the captured text, conditional on the composite's and the
+ * field's raw values as read. Like a beacon, not written for a plaintext
+ * value the run does not encrypt unless the field allows plaintext.
+ */
+function planCompositeWrites(
+  analysis: ItemAnalysis,
+  f: ItemAnalysis["fields"][number],
+  write: ItemWrite | undefined,
+): ItemWrite | undefined {
+  const field = f.target.field;
+  const plaintext = f.states.some((s) => s.kind === "plaintext");
+  for (const composite of f.composites ?? []) {
+    const { state } = composite;
+    if (state.kind !== "stale") continue;
+    if (plaintext && !field.allowPlaintext && !write?.values.has(field.path)) continue;
+    // Precondition: only beacon text replaces the captured text.
+    if (!BEACON_TEXT.test(state.beacon))
+      throw new EncryptionError(
+        "value.invalid",
+        `The beacon computed for "${field.path}" is not beacon text; nothing was written`,
+        { table: f.target.table.name, field: field.path },
+      );
+    const root = field.segments[0]!;
+    const rootName = root.kind === "attr" ? root.name : "";
+    write ??= emptyWrite(keyOf(analysis));
+    if (!write.expect.has(rootName))
+      write.expect.set(
+        rootName,
+        Object.hasOwn(analysis.item, rootName) ? analysis.item[rootName] : undefined,
+      );
+    write.expect.set(composite.attribute, composite.stored);
+    write.sets.set(composite.attribute, { S: state.text });
+    write.composites.set(composite.attribute, field.path);
+  }
+  return write;
 }

@@ -38,3 +38,23 @@ export interface BeaconAnalysis {
 export function beaconNeedsRepair(state: BeaconState): boolean {
   return state.kind === "missing" || state.kind === "stale" || state.kind === "orphan";
 }
+
+/**
+ * What one item's composite attribute (a beacon's `composites`) holds, when
+ * its pattern matches: `current` when the captured text is the field's
+ * beacon; `stale` when it is anything else (the plaintext, written before the
+ * composite was configured, or an old beacon), with `text`, the attribute
+ * with the beacon in place of the captured text; `uncheckable` when the
+ * field's value is unknown (absent, undecryptable, or of a type beacons do
+ * not cover). Values the pattern does not match are other entities' and are
+ * not analysed.
+ */
+export type CompositeState =
+  { kind: "current" } | { kind: "stale"; text: string; beacon: string } | { kind: "uncheckable" };
+
+/** One composite attribute of one item, as read. */
+export interface CompositeAnalysis {
+  readonly attribute: string;
+  readonly stored: WireValue;
+  readonly state: CompositeState;
+}

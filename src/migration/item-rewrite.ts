@@ -29,6 +29,8 @@ export interface ItemWrite {
   readonly values: Map<string, number>;
   /** Per field path, whether the write sets or removes the field's beacon. */
   readonly beacons: Map<string, "set" | "remove">;
+  /** Composite attribute → the field path whose beacon the write puts in it. */
+  readonly composites: Map<string, string>;
 }
 
 /** A write that changes nothing yet, for the item with these key attributes. */
@@ -40,6 +42,7 @@ export function emptyWrite(key: WireItem): ItemWrite {
     expect: new Map(),
     values: new Map(),
     beacons: new Map(),
+    composites: new Map(),
   };
 }
 

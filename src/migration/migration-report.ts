@@ -1,6 +1,6 @@
 import type { EncryptionErrorCode } from "../errors/error-codes";
 import type { WireItem } from "../format/wire";
-import type { BeaconAnalysis } from "./beacon-state";
+import type { BeaconAnalysis, CompositeAnalysis } from "./beacon-state";
 import type { ItemAnalysis } from "./page-analysis";
 import type { RewriteKind } from "./value-state";
 
@@ -57,6 +57,20 @@ export interface BeaconCounts {
    * fail for readers. They are written with the value's encryption.
    */
   deferred: number;
+  /** Per composite attribute of the field (a beacon's `composites`), counted only for items whose value the pattern matches. */
+  composites?: Record<string, CompositeCounts>;
+}
+
+/** Counts of one composite attribute (see `CompositeState`). */
+export interface CompositeCounts {
+  /** The captured text is the field's beacon. */
+  current: number;
+  /** The captured text is anything else (the plaintext, or an old beacon): lookups miss the item, and a plaintext copy is stored. */
+  stale: number;
+  /** The field's value is unknown (absent, undecryptable, not a string), or the value is too long for the pattern: nothing is written. */
+  uncheckable: number;
+  /** Composites this run rewrote (with `dryRun`: would rewrite). */
+  written: number;
 }
 
 /** A key that values are under, with how many (see `keys`). */
@@ -152,10 +166,29 @@ function countBeacon(counts: FieldCounts, beacon: BeaconAnalysis): void {
   else b[state.kind]++;
 }
 
-/** Beacons of the field that are not current (missing, stale, orphan); uncheckable ones count as bad, not here. */
+/** Adds one item's composite states to its field's counts. */
+function countComposites(
+  counts: FieldCounts,
+  attribute: string,
+  composites: readonly CompositeAnalysis[],
+): void {
+  const b = (counts.beacons ??= emptyBeaconCounts(attribute));
+  for (const { attribute: name, state } of composites) {
+    const c = ((b.composites ??= {})[name] ??= {
+      current: 0,
+      stale: 0,
+      uncheckable: 0,
+      written: 0,
+    });
+    c[state.kind]++;
+  }
+}
+
+/** Beacons of the field that are not current (missing, stale, orphan), and stale composites; uncheckable ones count as bad, not here. */
 export function beaconsToRepair(counts: FieldCounts): number {
   const b = counts.beacons;
-  return b ? b.missing + b.stale + b.orphan : 0;
+  const composites = Object.values(b?.composites ?? {}).reduce((n, c) => n + c.stale, 0);
+  return b ? b.missing + b.stale + b.orphan + composites : 0;
 }
 
 const total = (byCode: Partial<Record<string, number>>) =>
@@ -182,9 +215,10 @@ export function countPage(
   currentKeys: ReadonlySet<string>,
 ): void {
   for (const { item, fields } of page) {
-    for (const { target, states, beacon } of fields) {
+    for (const { target, states, beacon, composites } of fields) {
       const path = target.field.path;
       const counts = (report.fields[path] ??= emptyFieldCounts());
+      if (beacon && composites) countComposites(counts, beacon.attribute, composites);
       if (beacon) {
         countBeacon(counts, beacon);
         // A value the beacon cannot be made of is listed here; undecryptable and misshapen values are listed below.
@@ -270,8 +304,13 @@ export function countBad(
 /** True when some value in scope is not in its target state. */
 export function hasValuesNotCurrent(report: MigrationReport, afterRewrite: boolean): boolean {
   return Object.values(report.fields).some((c) => {
+    // A composite that cannot be checked may hold a plaintext the tools cannot replace: as bad as an undecryptable value.
+    const composites = Object.values(c.beacons?.composites ?? {}).some((k) => k.uncheckable > 0);
     const bad =
-      c.invalid > 0 || total(c.undecryptable) > 0 || total(c.beacons?.uncheckable ?? {}) > 0;
+      c.invalid > 0 ||
+      total(c.undecryptable) > 0 ||
+      total(c.beacons?.uncheckable ?? {}) > 0 ||
+      composites;
     if (afterRewrite) return bad;
     const pending =
       (report.only.includes("plaintext") ? c.plaintext : 0) +

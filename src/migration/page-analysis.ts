@@ -12,7 +12,7 @@ import { settleDecrypt } from "../items/settle";
 import type { SharedEngine } from "../items/shared-engine";
 import { fieldForItem } from "../tenancy/field-for-item";
 import { analyseBeacons } from "./beacon-analysis";
-import type { BeaconAnalysis } from "./beacon-state";
+import type { BeaconAnalysis, CompositeAnalysis } from "./beacon-state";
 import type { KeyLocator } from "./key-locator";
 import type { MigrationField } from "./migration-field";
 import type { EncryptedForm, ValueState } from "./value-state";
@@ -26,6 +26,8 @@ export interface FieldAnalysis {
   decrypted?: WireItem;
   /** The field's beacon, when the field has one and beacons are in scope. */
   beacon?: BeaconAnalysis;
+  /** The field's composite attributes whose pattern matches, when beacons are in scope. */
+  composites?: CompositeAnalysis[];
 }
 
 /** One item as read, and what each of its fields holds. */

@@ -437,6 +437,8 @@ function countWrite(run: Run, write: ItemWrite): void {
     if (change === "set") beacons.written++;
     else beacons.removed++;
   }
+  for (const [attribute, path] of write.composites)
+    run.report.fields[path]!.beacons!.composites![attribute]!.written++;
 }
 
 /** DynamoDB's refusals of one item (say, over 400 KB once encrypted), which retrying cannot fix. */

@@ -11,6 +11,7 @@ import {
   sizedPath,
 } from "../access/field-access";
 import type { BeaconRewriter } from "../beacons/beacon-rewriter";
+import { checkLegacyComposites, CompositeConditions } from "../beacons/composite-conditions";
 
 const KINDS: Record<string, "key" | "filter" | "condition"> = {
   KeyConditionExpression: "key",
@@ -75,7 +76,18 @@ export function checkConditionExpression(
     }
   };
 
+  const composites =
+    beacons && table.compositeAttributes.size > 0
+      ? new CompositeConditions(
+          table,
+          scope,
+          { prop, kind: KINDS[prop] ?? "condition", countOnly: scope.Select === "COUNT" },
+          beacons,
+        )
+      : undefined;
+
   const visit = (node: ConditionNode, conjunct: boolean): void => {
+    if (composites?.visit(node, conjunct)) return;
     switch (node.kind) {
       case "and":
         visit(node.left, conjunct);
@@ -133,6 +145,7 @@ export function checkLegacyConditions(
 ): void {
   const conditions = scope[prop];
   if (!isObject(conditions)) return;
+  checkLegacyComposites(table, conditions, prop);
   for (const [name, condition] of Object.entries(conditions)) {
     if (!isObject(condition)) continue;
     const operator = condition.ComparisonOperator;

@@ -7,6 +7,7 @@ import { applyBeaconWrites, type BeaconWrite, planItemBeacons } from "../beacons
 import type { BeaconMatch } from "../beacons/beacon-match";
 import { BeaconRewriter } from "../beacons/beacon-rewriter";
 import { projectMatchedFields } from "../beacons/match-projection";
+import { checkLeftoverComposites } from "../beacons/composite-values";
 import { itemSize, MAX_ITEM_BYTES } from "../format/item-size";
 import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
@@ -300,6 +301,7 @@ function applyScope(
     planUpdateExpression(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
   if (scope.legacyUpdate)
     planAttributeUpdates(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
+  checkLeftoverComposites(table, value, beaconWrites);
   if ((scope.update || scope.legacyUpdate) && table.tenantAttributes.length > 0) {
     // Per-item keys and contexts: what the update says about the item chooses them, here and for its ReturnValues.
     const attributes = updateAttributes(table, value);

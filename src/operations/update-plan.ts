@@ -10,6 +10,7 @@ import { parseUpdateExpression } from "../expressions/parser";
 import type { BeaconWrite, WrittenBack } from "../beacons/beacon-writes";
 import { type TextEdit, UpdateBeacons } from "../beacons/update-beacons";
 import { beaconAttributeUpdates } from "../beacons/attribute-update-beacons";
+import { CompositeUpdates, compositeAttributeUpdates } from "../beacons/composite-updates";
 import {
   appendsElements,
   attributeUpdate,
@@ -109,6 +110,7 @@ export function planUpdateExpression(
   const keyOf = requestKey(table, scope);
   const namesCopy: Record<string, unknown> = isObject(names) ? names : {};
   const beacons = new UpdateBeacons(table, namesCopy, values, beaconWrites, writtenBack);
+  const composites = new CompositeUpdates(table, values, beaconWrites);
 
   // Every path an operand reads, through function calls and arithmetic.
   const readsEncrypted = (operand: OperandNode, action: string): void => {
@@ -138,6 +140,7 @@ export function planUpdateExpression(
     }
     if (action.kind === "ADD" || action.kind === "DELETE") {
       computedPath(table, path, action.kind);
+      composites.write(path, action.value, action.kind);
       readsEncrypted(action.value, action.kind);
       continue;
     }
@@ -145,6 +148,7 @@ export function planUpdateExpression(
     const where = pathText(path);
     if (!below) {
       readsEncrypted(action.value, `SET ${where}`);
+      composites.write(path, action.value, "SET");
       continue;
     }
     // The path is an encrypted field, or holds some below it.
@@ -172,6 +176,7 @@ export function planUpdateExpression(
     writes(action.value, true);
   }
 
+  composites.finish(beacons.written);
   rewrites.push(...beacons.edits(expression, ast));
   if (rewrites.length === 0) return;
   if (Object.keys(namesCopy).length > 0) scope.ExpressionAttributeNames = namesCopy;
@@ -215,4 +220,5 @@ export function planAttributeUpdates(
     if (below.length === 0 || update.Value === undefined) continue;
     targetsIn(table, update, "Value", below, keyOf, targets);
   }
+  compositeAttributeUpdates(table, updates, beaconWrites);
 }

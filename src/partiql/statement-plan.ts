@@ -29,6 +29,7 @@ import { type BeaconField, hasBeacon } from "../beacons/beacon-keyring";
 import type { BeaconMatch } from "../beacons/beacon-match";
 import { type BeaconWrite, planItemBeacons, type WrittenBack } from "../beacons/beacon-writes";
 import { StatementBeacons } from "../beacons/statement-beacons";
+import { checkStatementComposites } from "../beacons/composite-conditions";
 import type { Condition, Expr, PathExpr, Statement, ValueExpr } from "./ast";
 import { type ParsedStatement, parseStatement, spanOf } from "./parser";
 
@@ -450,6 +451,7 @@ export function planStatement(
   }
   const table = config.tables.get(tableName);
   if (!table) return { tableName, table: undefined, key: undefined };
+  checkStatementComposites(table, text);
 
   const beacons =
     table.beaconAttributes.size > 0

@@ -69,9 +69,14 @@ export function fieldEncryption(
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   // Beacon attributes too: a beacon is not the plaintext, but it tells which logged items hold equal values.
+  // Composite attributes: the logger prints the caller's input, which embeds the plaintext there.
   const redact = redactor(
     new Set(
-      [...resolved.tables.values()].flatMap((t) => [...t.rootNames, ...t.beaconAttributes.keys()]),
+      [...resolved.tables.values()].flatMap((t) => [
+        ...t.rootNames,
+        ...t.beaconAttributes.keys(),
+        ...t.compositeAttributes.keys(),
+      ]),
     ),
     [...resolved.tables.keys()],
   );

@@ -37,8 +37,8 @@ function attributeName(value: unknown, where: string): string {
   return value;
 }
 
-/** Validates `{ attribute, pattern? }` and compiles its pattern. */
-function compileSource(source: Record<string, unknown>, where: string): CompiledSource {
+/** Validates `{ attribute, pattern? }` and compiles its pattern (also the pattern of a beacon composite). */
+export function compileSource(source: Record<string, unknown>, where: string): CompiledSource {
   const attribute = attributeName(source.attribute, `${where}.attribute`);
   if (source.pattern === undefined) return { attribute, pattern: undefined };
   if (typeof source.pattern !== "string" || source.pattern === "")

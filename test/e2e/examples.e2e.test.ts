@@ -62,6 +62,9 @@ describe("examples run and show what they claim", () => {
     expect(out).toContain('{"zip":"94107","city":"SF"},{"zip":"10001","city":"NY"}');
     expect(out).toMatch(/stored ssn: ENC:\S+ zips: ENC:\S+, ENC:\S+\n/);
     expect(out).toContain("where on ssn refused: expression.unsupportedOnEncrypted");
+    expect(out).toMatch(/stored gsi1pk: \$app#email_[0-9a-f]{4}\n/);
+    expect(out).toContain("query by email: 1\n");
+    expect(out.toLowerCase().match(/ada@example\.com/g)).toHaveLength(1);
   });
 
   it("dynamodb-toolbox", async () => {
@@ -72,6 +75,10 @@ describe("examples run and show what they claim", () => {
     );
     expect(out).toMatch(/stored ssn: ENC:\S+ zips: ENC:\S+, ENC:\S+, ENC:\S+\n/);
     expect(out).toContain("filter on ssn refused: expression.unsupportedOnEncrypted");
+    expect(out).toMatch(/stored gsi1pk: USER#EMAIL#[0-9a-f]{4}\n/);
+    expect(out).toContain(
+      'query by email: [{"pk":"user#1","email":"Ada@Example.com","keys":false}]',
+    );
   });
 
   it("stream-consumer", async () => {

@@ -36,6 +36,7 @@ describe("beacon config", () => {
       normalize: ["trim", "lowercase"],
       attribute: "profile_email__beacon",
       index: undefined,
+      composites: [],
     });
     expect([...table.beaconAttributes.keys()]).toEqual(["profile_email__beacon"]);
   });
@@ -89,5 +90,104 @@ describe("beacon config", () => {
     expect(configError(() => resolve({}, { beaconKey: { wrapped: "AAAA" } }))).toContain(
       "config.beaconKey.keyId",
     );
+  });
+});
+
+describe("beacon composites config", () => {
+  const composite = (pattern: string, attribute = "gsi1pk") => ({
+    email: { beacon: { length: 8, composites: [{ attribute, pattern }] } },
+  });
+
+  it("compiles the pattern and maps the attribute to its field; reads the literal prefix", () => {
+    const table = resolve(composite("^\\$app#email_(.+)$")).tables.get("Users")!;
+    const binding = table.compositeAttributes.get("gsi1pk")!;
+    expect(binding.field.path).toBe("email");
+    expect(binding.composite.literalPrefix).toBe("$app#email_");
+    expect(binding.composite.pattern.flags).toBe("du");
+    const prefix = (pattern: string) =>
+      resolve(composite(pattern)).tables.get("Users")!.compositeAttributes.get("gsi1pk")!.composite
+        .literalPrefix;
+    expect(prefix("^a\\.b\\(c(.+)")).toBe("a.b(c");
+    expect(prefix("^(?:a|b)#(.+)")).toBeUndefined();
+    expect(prefix("^x[0-9]_(.+)")).toBeUndefined();
+    expect(prefix("^x\\d_(.+)")).toBeUndefined();
+    expect(prefix("^xy?_(.+)")).toBeUndefined();
+    // An alternation before the group: "cd(.+)" embeds too, so "ab|cd" is no prefix of every match.
+    expect(prefix("^ab|cd(.+)")).toBeUndefined();
+  });
+
+  it.each([
+    [
+      composite("\\$app#email_(.+)$"),
+      'beacon.composites[0].pattern: expected a regular expression starting with "^"',
+    ],
+    [
+      composite("^app#(.+)#(.+)"),
+      "beacon.composites[0].pattern: expected exactly one capture group",
+    ],
+    [composite("^app#.+"), "beacon.composites[0].pattern: expected exactly one capture group"],
+    [composite("^app#(.+"), "beacon.composites[0].pattern: not a valid regular expression"],
+    [
+      composite("^x(.+)", ""),
+      "beacon.composites[0].attribute: expected the name of a top-level attribute",
+    ],
+    [{ email: { beacon: { length: 8, composites: {} } } }, "beacon.composites: expected a list"],
+    [
+      {
+        email: {
+          beacon: { length: 8, composites: [{ attribute: "g", pattern: "^(.+)", required: 1 }] },
+        },
+      },
+      "beacon.composites[0].required: expected true or false",
+    ],
+    [
+      {
+        email: { beacon: { length: 8, composites: [{ attribute: "g", pattern: "^(.+)", x: 1 }] } },
+      },
+      "beacon.composites[0].x: unknown option",
+    ],
+    [
+      composite("^x(.+)", "pk"),
+      'beacon.composites[0].attribute: "pk" is a key attribute of the table',
+    ],
+    [
+      { ...composite("^x(.+)", "ssn"), ssn: {} },
+      'beacon.composites[0].attribute: "ssn" holds an encrypted field',
+    ],
+    [
+      composite("^x(.+)", "email__beacon"),
+      'beacon.composites[0].attribute: "email__beacon" is the beacon attribute of "email"',
+    ],
+    [
+      {
+        ...composite("^x(.+)", "tenant"),
+        ssn: { keyId: { attribute: "tenant", keys: { a: "k" } } },
+      },
+      'beacon.composites[0].attribute: "tenant" chooses a KMS key or encryption context',
+    ],
+    [
+      {
+        ...composite("^x(.+)"),
+        phone: { beacon: { length: 8, composites: [{ attribute: "gsi1pk", pattern: "^y(.+)" }] } },
+      },
+      'beacon.composites[0].attribute: "gsi1pk" is also a composite of "email"',
+    ],
+  ])("refuses %j", (fields, message) => {
+    expect(configError(() => resolve(fields))).toContain(message);
+  });
+
+  it("refuses the sort key too", () => {
+    expect(
+      configError(() =>
+        resolveConfig({
+          keyId: "k",
+          keyProvider: provider,
+          beaconKey: KEY,
+          tables: {
+            Users: { partitionKey: "pk", sortKey: "sk", fields: composite("^x(.+)", "sk") },
+          },
+        }),
+      ),
+    ).toContain('"sk" is a key attribute of the table');
   });
 });

@@ -11,6 +11,7 @@ const beacon = (normalize: ResolvedBeacon["normalize"] = []): ResolvedBeacon => 
   normalize,
   attribute: "email__beacon",
   index: undefined,
+  composites: [],
 });
 
 describe("beacon derivation (known answers)", () => {
