@@ -24,6 +24,7 @@ function write(
     expect: new Map(parts.expect ?? []),
     values: new Map(),
     beacons: new Map(),
+    composites: new Map(),
   };
 }
 
