@@ -139,7 +139,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       await doc.send(
         new PutCommand({
           TableName: "Orders",
-          Item: { pk: `s-${tenantId}`, tenantId, secret: tenantId },
+          Item: { pk: `s-${tenantId}`, tenantId, secret: `secret of ${tenantId}` },
         }),
       );
     const a = fake.stored("Orders", { pk: { S: "s-acme" } })!;
@@ -423,7 +423,10 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     const writer = setup(config);
     for (const tenantId of ["acme", "globex"])
       await writer.doc.send(
-        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: tenantId, tenantId, secret: `secret of ${tenantId}` },
+        }),
       );
     const revoked = (undecryptableItems: "fail" | "skip") => {
       const reader = setup({
@@ -435,7 +438,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       return reader.doc;
     };
     const { Items } = await revoked("skip").send(new ScanCommand({ TableName: "Orders" }));
-    expect(Items).toEqual([{ pk: "acme", tenantId: "acme", secret: "acme" }]);
+    expect(Items).toEqual([{ pk: "acme", tenantId: "acme", secret: "secret of acme" }]);
     expect(events).toContainEqual(
       expect.objectContaining({
         type: "undecryptable",
@@ -463,7 +466,10 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     const writer = setup(config);
     for (const tenantId of ["acme", "globex"])
       await writer.doc.send(
-        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: tenantId, tenantId, secret: `secret of ${tenantId}` },
+        }),
       );
     const events: FieldEncryptionEvent[] = [];
     const reader = setup({

@@ -1,0 +1,61 @@
+import type { ResolvedField, ResolvedTable } from "../config/resolved-config";
+
+/** One plaintext to search for: trimmed and lowercased, with the field it belongs to. */
+export interface Needle {
+  readonly text: string;
+  readonly table: string;
+  readonly field: string;
+  /** The item it came from (item API, import, migration), to search only that item; absent for a request's values. */
+  readonly owner: object | undefined;
+}
+
+/**
+ * What the copy guard needs from the encryption of one request or batch:
+ * the plaintexts of the values encrypted and of the beacons computed (the
+ * needles), and the values the library itself produced in their place
+ * (ciphertexts, beacons, a WriteOnly client's written-back ciphertexts),
+ * which are exactly what the search skips. The needles are collected before
+ * the values are encrypted in place, the search runs on the final request.
+ */
+export class CopyNeedles {
+  readonly needles: Needle[] = [];
+  /** Wire values the library produced, skipped by identity: never the caller's objects. */
+  readonly produced = new Set<unknown>();
+  /** Beacons written into PartiQL statement text as literals, skipped by value. */
+  readonly producedText = new Set<string>();
+
+  /**
+   * Adds the string and number leaves of a value about to be encrypted (or
+   * looked up by its beacon). Binary values are not searched: a copy of raw
+   * bytes inside text would first need decoding. Each needle is trimmed and
+   * lowercased, which covers every beacon normalisation and the exact text:
+   * the trimmed text is a part of the untrimmed one.
+   */
+  add(table: ResolvedTable, field: ResolvedField, value: unknown, owner?: object): void {
+    const guard = field.copyGuard;
+    if (guard === false) return;
+    this.leaves(value, (text) => {
+      const needle = text.trim().toLowerCase();
+      if (needle.length >= guard.minLength)
+        this.needles.push({ text: needle, table: table.name, field: field.path, owner });
+    });
+  }
+
+  private leaves(value: unknown, visit: (text: string) => void): void {
+    if (typeof value !== "object" || value === null) return;
+    const v = value as Record<string, unknown>;
+    if (typeof v.S === "string") visit(v.S);
+    else if (typeof v.N === "string") visit(v.N);
+    else if (Array.isArray(v.SS) || Array.isArray(v.NS))
+      for (const s of (v.SS ?? v.NS) as unknown[])
+        if (typeof s === "string") visit(s);
+        else if (Array.isArray(v.L)) for (const e of v.L) this.leaves(e, visit);
+        else if (typeof v.M === "object" && v.M !== null)
+          for (const e of Object.values(v.M)) this.leaves(e, visit);
+  }
+
+  /** A wire value the library produced (a ciphertext, a beacon), which the search skips. */
+  skip(value: unknown): void {
+    if (typeof value === "object" && value !== null) this.produced.add(value);
+  }
+}

@@ -1,0 +1,93 @@
+import type { CopyNeedles } from "./copy-needles";
+import { ValueSearch } from "./value-search";
+
+/** Where a request body carries AttributeValues, and how each is shaped. */
+type Shape = "item" | "items" | "list" | "conditions" | "statement";
+
+const VALUE_MEMBERS: Record<string, Shape> = {
+  Item: "item",
+  Key: "item",
+  ExclusiveStartKey: "item",
+  ExpressionAttributeValues: "item",
+  Keys: "items",
+  Parameters: "list",
+  Statement: "statement",
+  // Legacy parameters: per attribute, a `Value` and/or an `AttributeValueList`.
+  AttributeUpdates: "conditions",
+  Expected: "conditions",
+  ScanFilter: "conditions",
+  QueryFilter: "conditions",
+  KeyConditions: "conditions",
+};
+
+function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
+  switch (shape) {
+    case "item":
+      return search.item(node);
+    case "items":
+      if (Array.isArray(node))
+        for (let i = 0; i < node.length; i++) search.at(i, node[i], search.item);
+      return;
+    case "list":
+      return search.list(node);
+    case "statement":
+      return search.statement(node);
+    case "conditions":
+      if (typeof node !== "object" || node === null) return;
+      for (const [name, entry] of Object.entries(node)) {
+        if (typeof entry !== "object" || entry === null) continue;
+        const { Value, AttributeValueList } = entry as Record<string, unknown>;
+        search.at(name, entry, () => {
+          search.at("Value", Value, search.value);
+          search.at("AttributeValueList", AttributeValueList, search.list);
+        });
+      }
+  }
+}
+
+function walkStructure(search: ValueSearch, node: unknown): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) search.at(i, node[i], (n) => walkStructure(search, n));
+    return;
+  }
+  if (typeof node !== "object" || node === null) return;
+  for (const [member, child] of Object.entries(node)) {
+    if (typeof child !== "object" && member !== "Statement") continue;
+    const shape = VALUE_MEMBERS[member];
+    search.at(
+      member,
+      child,
+      shape ? (n) => walkShape(search, shape, n) : (n) => walkStructure(search, n),
+    );
+  }
+}
+
+/**
+ * The copy guard on a whole request, run on the final body (after
+ * encryption and beacon rewrites, just before it is sent), so that one walk
+ * covers every operation: every AttributeValue the request carries (items,
+ * keys, `ExpressionAttributeValues`, `ExclusiveStartKey`, legacy `Expected`,
+ * `AttributeUpdates` and filters, PartiQL `Parameters` and statement
+ * literals), of every table the request names, is searched for the
+ * plaintext of every value the request encrypts or looks up by beacon.
+ * Names and expression text are not searched: they are schema, and a
+ * value that happens to equal an attribute name is no disclosure. Throws
+ * `plaintext.copied` at the first hit; does nothing when no value is guarded.
+ */
+export function guardRequest(needles: CopyNeedles, body: Record<string, unknown>): void {
+  if (needles.needles.length === 0) return;
+  walkStructure(new ValueSearch(needles, needles.needles), body);
+}
+
+/**
+ * The copy guard on items outside a request (the item API, imports): each
+ * item is searched for the plaintexts of its own encrypted values. Names the
+ * attribute path within the item.
+ */
+export function guardItems(needles: CopyNeedles, items: readonly object[]): void {
+  if (needles.needles.length === 0) return;
+  for (const item of items) {
+    const own = needles.needles.filter((n) => n.owner === item || n.owner === undefined);
+    if (own.length > 0) new ValueSearch(needles, own).item(item);
+  }
+}

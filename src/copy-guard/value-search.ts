@@ -1,0 +1,106 @@
+import { tokenize } from "../partiql/lexer";
+import type { CopyNeedles, Needle } from "./copy-needles";
+import { copyRefused, findCopy } from "./find-copy";
+
+type Step = string | number;
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** A location as text: `TransactItems[1].Put.Item.gsi1pk`, `ExpressionAttributeValues[":v"]`. */
+export function locationText(path: readonly Step[]): string {
+  let out = "";
+  for (const step of path) {
+    if (typeof step === "number") out += `[${step}]`;
+    else if (IDENTIFIER.test(step)) out += out === "" ? step : `.${step}`;
+    else out += `[${JSON.stringify(step)}]`;
+  }
+  return out;
+}
+
+/**
+ * Walks values the way they are sent (DynamoDB JSON) and throws
+ * `plaintext.copied` at the first string or number text that contains a
+ * needle. Values the library produced (ciphertexts, beacons) are skipped by
+ * identity, so a needle can never be "found" by chance in a ciphertext's
+ * base64 or a beacon's hex. Binary values are not searched. The path is one
+ * mutable stack, turned into text only on a hit.
+ */
+export class ValueSearch {
+  private readonly path: Step[] = [];
+  private readonly shortest: number;
+
+  constructor(
+    private readonly source: CopyNeedles,
+    private readonly needles: readonly Needle[],
+    start: readonly Step[] = [],
+  ) {
+    this.path.push(...start);
+    this.shortest = Math.min(...needles.map((n) => n.text.length));
+  }
+
+  /** Searches one string; `step` names it below the current path. */
+  text(text: string, step?: Step): void {
+    if (text.length < this.shortest) return;
+    const hit = findCopy(this.needles, text);
+    if (!hit) return;
+    if (step !== undefined) this.path.push(step);
+    throw copyRefused(hit, locationText(this.path));
+  }
+
+  /** Descends into `node` under `step`. */
+  at(step: Step, node: unknown, visit: (node: unknown) => void): void {
+    this.path.push(step);
+    visit(node);
+    this.path.pop();
+  }
+
+  /** One AttributeValue. */
+  value = (value: unknown): void => {
+    if (typeof value !== "object" || value === null || this.source.produced.has(value)) return;
+    const v = value as Record<string, unknown>;
+    if (typeof v.S === "string") this.text(v.S);
+    else if (typeof v.N === "string") this.text(v.N);
+    else if (Array.isArray(v.SS) || Array.isArray(v.NS)) {
+      const list = (v.SS ?? v.NS) as unknown[];
+      for (let i = 0; i < list.length; i++)
+        if (typeof list[i] === "string") this.text(list[i] as string, i);
+    } else if (Array.isArray(v.L)) {
+      for (let i = 0; i < v.L.length; i++) this.at(i, v.L[i], this.value);
+    } else if (typeof v.M === "object" && v.M !== null) this.item(v.M);
+  };
+
+  /** A map of attribute names (or placeholders) to AttributeValues: an item, a key, ExpressionAttributeValues. */
+  item = (map: unknown): void => {
+    if (typeof map !== "object" || map === null || Array.isArray(map)) return;
+    for (const [name, value] of Object.entries(map)) this.at(name, value, this.value);
+  };
+
+  /** A list of AttributeValues: PartiQL `Parameters`, a legacy condition's `AttributeValueList`. */
+  list = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (let i = 0; i < list.length; i++) this.at(i, list[i], this.value);
+  };
+
+  /**
+   * A PartiQL statement's literals: its 'strings' and numbers, not its names
+   * (attribute and table names are schema, not data). Beacons the library
+   * wrote into the text are skipped. Text the lexer refuses is searched whole.
+   */
+  statement = (text: unknown): void => {
+    if (typeof text !== "string") return;
+    let tokens;
+    try {
+      tokens = tokenize(text);
+    } catch {
+      this.text(text);
+      return;
+    }
+    for (const token of tokens) {
+      if (
+        token.kind === "number" ||
+        (token.kind === "string" && !this.source.producedText.has(token.text))
+      )
+        this.text(token.text, `literal at character ${token.start}`);
+    }
+  };
+}
