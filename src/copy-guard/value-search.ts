@@ -2,7 +2,8 @@ import { tokenize } from "../partiql/lexer";
 import type { CopyNeedles, Needle } from "./copy-needles";
 import { copyRefused, findCopy } from "./find-copy";
 
-type Step = string | number;
+/** A name, a list index, or a note on where inside a text (a PartiQL literal's offset). */
+type Step = string | number | { note: string };
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -11,6 +12,7 @@ export function locationText(path: readonly Step[]): string {
   let out = "";
   for (const step of path) {
     if (typeof step === "number") out += `[${step}]`;
+    else if (typeof step === "object") out += ` (${step.note})`;
     else if (IDENTIFIER.test(step)) out += out === "" ? step : `.${step}`;
     else out += `[${JSON.stringify(step)}]`;
   }
@@ -100,7 +102,7 @@ export class ValueSearch {
         token.kind === "number" ||
         (token.kind === "string" && !this.source.producedText.has(token.text))
       )
-        this.text(token.text, `literal at character ${token.start}`);
+        this.text(token.text, { note: `literal at character ${token.start}` });
     }
   };
 }
