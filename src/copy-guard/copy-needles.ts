@@ -46,12 +46,13 @@ export class CopyNeedles {
     const v = value as Record<string, unknown>;
     if (typeof v.S === "string") visit(v.S);
     else if (typeof v.N === "string") visit(v.N);
-    else if (Array.isArray(v.SS) || Array.isArray(v.NS))
-      for (const s of (v.SS ?? v.NS) as unknown[])
-        if (typeof s === "string") visit(s);
-        else if (Array.isArray(v.L)) for (const e of v.L) this.leaves(e, visit);
-        else if (typeof v.M === "object" && v.M !== null)
-          for (const e of Object.values(v.M)) this.leaves(e, visit);
+    else if (Array.isArray(v.SS) || Array.isArray(v.NS)) {
+      for (const s of (v.SS ?? v.NS) as unknown[]) if (typeof s === "string") visit(s);
+    } else if (Array.isArray(v.L)) {
+      for (const e of v.L) this.leaves(e, visit);
+    } else if (typeof v.M === "object" && v.M !== null) {
+      for (const e of Object.values(v.M)) this.leaves(e, visit);
+    }
   }
 
   /** A wire value the library produced (a ciphertext, a beacon), which the search skips. */
