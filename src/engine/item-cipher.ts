@@ -302,11 +302,16 @@ export class ItemCipher {
    * request unsent (it is the plugin's own copy of the body). With `needles`,
    * records each plaintext for the copy guard (a job's under its item) and
    * each value it produced or kept as written back, which the guard skips.
+   * `check` runs once every value is replaced (the copy guard on the final
+   * items); when it throws, every value is put back as it was, so that a
+   * caller retrying the items one by one (imports) never encrypts a
+   * ciphertext as if it were plaintext.
    */
   async encryptItems(
     jobs: readonly ItemJob[],
     values: readonly ValueTarget[] = [],
     needles?: CopyNeedles,
+    check?: () => void,
   ): Promise<void> {
     const pending: PendingEncrypt[] = [];
     const slots: FieldSlot[] = [];
@@ -406,6 +411,12 @@ export class ItemCipher {
       needles?.skip(sent);
       setSlot(direct[i]!.slot, sent);
       direct[i]!.plaintext.fill(0);
+    }
+    try {
+      check?.();
+    } catch (error) {
+      for (const p of pending) setSlot(p.slot, p.slot.value);
+      throw error;
     }
   }
 

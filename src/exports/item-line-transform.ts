@@ -63,6 +63,7 @@ function located(error: unknown, line: number, key: WireItem | undefined): Encry
     return new EncryptionError(error.code, `${where}: ${error.message}`, {
       table: error.table,
       field: error.field,
+      attribute: error.attribute,
       cause: error.cause ?? error,
     });
   }
@@ -117,7 +118,10 @@ export function itemLineTransform(
           out += formatExportLine(item);
           stats.items++;
         } else {
-          const key = keyOf(table, item);
+          // A copy of a secret may sit in the key itself: such a failure names the line only.
+          const key = EncryptionError.is(result.error, "plaintext.copied")
+            ? undefined
+            : keyOf(table, item);
           fail({ line, key, error: located(result.error, line, key) });
         }
       });

@@ -55,9 +55,11 @@ export const settleEncrypt = (
   settle(async (jobs) => {
     if (!options.guard) return cipher.encryptItems(jobs);
     const needles = new CopyNeedles();
-    await cipher.encryptItems(jobs, [], needles);
-    guardItems(
-      needles,
-      jobs.map((j) => j.item),
+    // Refused items are put back as they were, for the one-by-one pass.
+    await cipher.encryptItems(jobs, [], needles, () =>
+      guardItems(
+        needles,
+        jobs.map((j) => j.item),
+      ),
     );
   }, groups);
