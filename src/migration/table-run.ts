@@ -32,6 +32,7 @@ import {
 } from "./migration-report";
 import { type MigrationField, migrationFields } from "./migration-field";
 import { analysePage, type ItemAnalysis } from "./page-analysis";
+import { findStoredCopies } from "./copy-analysis";
 import { RateLimiter } from "./rate-limiter";
 import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from "./retry";
 import { TableCheckpointStore } from "./table-checkpoint-store";
@@ -298,8 +299,10 @@ class Run {
       keys: [],
       undecryptable: [],
       failures: [],
+      ...(command === "verify" ? { copies: [] } : {}),
       elapsedMs: 0,
     };
+    if (command === "verify") this.report.items.copies = 0;
   }
 
   /** Runs a call with the run's retry policy for throttling and transient failures. */
@@ -373,7 +376,8 @@ class Run {
       report.status === "ok" &&
       (hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun) ||
         this.carriedNotCurrent ||
-        deferred > 0)
+        deferred > 0 ||
+        (report.items.copies ?? 0) > 0)
     )
       report.status = "notCurrent";
     if (deferred > 0)
@@ -448,6 +452,27 @@ interface PageOutcome {
   notCurrent: boolean;
 }
 
+/** A key to list, without the key attribute that holds the copy: a report must not print the plaintext it reports. */
+function redactedKey(key: WireItem, attribute: string): WireItem {
+  if (!(attribute in key)) return key;
+  return { ...key, [attribute]: { S: "[redacted: holds the copy]" } };
+}
+
+/** `verify`: items of the page whose unencrypted attributes hold a copy of an encrypted field's plaintext. */
+function countCopies(run: Run, page: readonly ItemAnalysis[]): void {
+  const { report } = run;
+  for (const copy of findStoredCopies(run.table, page)) {
+    report.items.copies = (report.items.copies ?? 0) + 1;
+    if (report.copies && report.copies.length < MAX_LISTED)
+      report.copies.push({
+        key: redactedKey(run.keyOf(copy.item), copy.attribute),
+        field: copy.field,
+        attribute: copy.attribute,
+        code: "plaintext.copied",
+      });
+  }
+}
+
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
 async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   const analysed = await run.attempt(() =>
@@ -455,6 +480,7 @@ async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   );
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
+  if (run.command === "verify") countCopies(run, analysed);
   if (run.command !== "migrate") {
     let notCurrent = false;
     for (const a of analysed) {
