@@ -1,8 +1,25 @@
 import type { ResolvedField, ResolvedTable } from "../config/resolved-config";
 
-/** One plaintext to search for: trimmed and lowercased, with the field it belongs to. */
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * Case folding for comparison: upper then lower case, so that `ß` and `SS`,
+ * `ſ` and `s`, `ı` and `I` compare equal as well as `A` and `a`. Locale
+ * rules (Turkish dotted and dotless i) are not applied.
+ */
+export function fold(text: string): string {
+  return text.toUpperCase().toLowerCase();
+}
+
+/** One plaintext to search for: trimmed and case-folded, with the field it belongs to. */
 export interface Needle {
   readonly text: string;
+  /**
+   * All digits: found only where no digit stands beside it, so that an
+   * encrypted `100000` is not "found" in an unrelated `1000000` or a
+   * timestamp, while `"pin-987654321"` still is.
+   */
+  readonly digits: boolean;
   readonly table: string;
   readonly field: string;
   /** The item it came from (item API, import, migration), to search only that item; absent for a request's values. */
@@ -26,20 +43,35 @@ export class CopyNeedles {
 
   /**
    * Adds the string and number leaves of a value about to be encrypted (or
-   * looked up by its beacon). Binary values are not searched: a copy of raw
-   * bytes inside text would first need decoding. Each needle is trimmed and
-   * lowercased, which covers every beacon normalisation and the exact text:
-   * the trimmed text is a part of the untrimmed one.
+   * looked up by its beacon); a number as its text is sent. Binary values
+   * give no needle: their bytes are not text. Each needle is trimmed and case-folded, which covers every beacon
+   * normalisation and the exact text: the trimmed text is a part of the
+   * untrimmed one. Identical needles of one field are kept once.
    */
   add(table: ResolvedTable, field: ResolvedField, value: unknown, owner?: object): void {
     const guard = field.copyGuard;
     if (guard === false) return;
-    this.leaves(value, (text) => {
-      const needle = text.trim().toLowerCase();
-      if (needle.length >= guard.minLength)
-        this.needles.push({ text: needle, table: table.name, field: field.path, owner });
-    });
+    const push = (text: string) => {
+      const needle = fold(text.trim());
+      if (needle.length < guard.minLength) return;
+      const id = `${table.name}\u0000${field.path}\u0000${needle}`;
+      let seen = this.seen.get(owner);
+      if (!seen) this.seen.set(owner, (seen = new Set()));
+      if (seen.has(id)) return;
+      seen.add(id);
+      this.needles.push({
+        text: needle,
+        digits: DIGITS.test(needle),
+        table: table.name,
+        field: field.path,
+        owner,
+      });
+    };
+    this.leaves(value, push);
   }
+
+  /** Needles already added, by owner, to keep each once (a Put's field and its beacon give the same). */
+  private readonly seen = new Map<object | undefined, Set<string>>();
 
   private leaves(value: unknown, visit: (text: string) => void): void {
     if (typeof value !== "object" || value === null) return;

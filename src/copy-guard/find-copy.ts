@@ -1,17 +1,76 @@
 import { EncryptionError } from "../errors/encryption-error";
-import type { Needle } from "./copy-needles";
+import { fold, type Needle } from "./copy-needles";
+
+/** Up to this many needles, each is searched with `includes`; beyond, windows are looked up by length. */
+const LINEAR_LIMIT = 16;
+/** The most UTF-16 units one unit becomes when case-folded (`ΐ` → `Ϊ́` → 3 units). */
+const MAX_FOLD_GROWTH = 3;
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** An all-digit needle counts only where no digit stands beside it (a number inside a longer number is another number). */
+function bounded(text: string, at: number, length: number): boolean {
+  return !isDigit(text.charCodeAt(at - 1)) && !isDigit(text.charCodeAt(at + length));
+}
 
 /**
- * The search itself, pure: the first needle found inside `text`, ignoring
- * letter case, or undefined. The text is lowercased once; each needle is a
- * substring search (V8's `includes`), so a request with a few encrypted
- * values and a dozen other strings costs microseconds. Precondition: the
- * needles are lowercased already ({@link CopyNeedles.add} does it).
+ * The search itself: the first needle found inside a text, ignoring case.
+ * Each text is case-folded once. Few needles (the usual request: a handful
+ * of encrypted values) are each a substring search; many (an encrypted list
+ * of thousands of strings) are grouped by length and every window of the
+ * text is looked up in a set, so the cost grows with the text's length
+ * times the number of distinct needle lengths, never with texts × needles.
  */
+export class CopyMatcher {
+  readonly shortest: number;
+  private readonly byLength: Map<number, Map<string, Needle>> | undefined;
+
+  constructor(private readonly needles: readonly Needle[]) {
+    let shortest = Infinity;
+    for (const n of needles) if (n.text.length < shortest) shortest = n.text.length;
+    this.shortest = shortest;
+    if (needles.length > LINEAR_LIMIT) {
+      this.byLength = new Map();
+      for (const n of needles) {
+        let group = this.byLength.get(n.text.length);
+        if (!group) this.byLength.set(n.text.length, (group = new Map()));
+        if (!group.has(n.text)) group.set(n.text, n);
+      }
+    }
+  }
+
+  find(text: string): Needle | undefined {
+    if (text.length * MAX_FOLD_GROWTH < this.shortest) return undefined;
+    const folded = fold(text);
+    if (this.byLength) return this.findWindows(folded);
+    for (const needle of this.needles) {
+      let at = folded.indexOf(needle.text);
+      if (!needle.digits) {
+        if (at >= 0) return needle;
+        continue;
+      }
+      while (at >= 0) {
+        if (bounded(folded, at, needle.text.length)) return needle;
+        at = folded.indexOf(needle.text, at + 1);
+      }
+    }
+    return undefined;
+  }
+
+  private findWindows(folded: string): Needle | undefined {
+    for (const [length, group] of this.byLength!) {
+      for (let at = 0; at + length <= folded.length; at++) {
+        const needle = group.get(folded.slice(at, at + length));
+        if (needle && (!needle.digits || bounded(folded, at, length))) return needle;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** {@link CopyMatcher} for one text: the first needle found in it, or undefined. Needles come from {@link CopyNeedles.add}. */
 export function findCopy(needles: readonly Needle[], text: string): Needle | undefined {
-  const lower = text.toLowerCase();
-  for (const needle of needles) if (lower.includes(needle.text)) return needle;
-  return undefined;
+  return new CopyMatcher(needles).find(text);
 }
 
 /** The refusal: names where the copy is and which field it copies, never the value. */

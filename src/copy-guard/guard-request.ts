@@ -2,13 +2,14 @@ import type { CopyNeedles } from "./copy-needles";
 import { ValueSearch } from "./value-search";
 
 /** Where a request body carries AttributeValues, and how each is shaped. */
-type Shape = "item" | "items" | "list" | "conditions" | "statement";
+type Shape = "item" | "items" | "names" | "list" | "conditions" | "statement";
 
 const VALUE_MEMBERS: Record<string, Shape> = {
   Item: "item",
   Key: "item",
   ExclusiveStartKey: "item",
   ExpressionAttributeValues: "item",
+  ExpressionAttributeNames: "names",
   Keys: "items",
   Parameters: "list",
   Statement: "statement",
@@ -28,6 +29,8 @@ function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
       if (Array.isArray(node))
         for (let i = 0; i < node.length; i++) search.at(i, node[i], search.item);
       return;
+    case "names":
+      return search.names(node);
     case "list":
       return search.list(node);
     case "statement":
@@ -45,6 +48,13 @@ function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
   }
 }
 
+/** The members of `RequestItems` are table names, whatever they are called: each holds structure, never a value shape. */
+function walkTables(search: ValueSearch, node: unknown): void {
+  if (typeof node !== "object" || node === null) return;
+  for (const [table, child] of Object.entries(node))
+    search.at(table, child, (n) => walkStructure(search, n));
+}
+
 function walkStructure(search: ValueSearch, node: unknown): void {
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) search.at(i, node[i], (n) => walkStructure(search, n));
@@ -53,6 +63,10 @@ function walkStructure(search: ValueSearch, node: unknown): void {
   if (typeof node !== "object" || node === null) return;
   for (const [member, child] of Object.entries(node)) {
     if (typeof child !== "object" && member !== "Statement") continue;
+    if (member === "RequestItems") {
+      search.at(member, child, (n) => walkTables(search, n));
+      continue;
+    }
     const shape = VALUE_MEMBERS[member];
     search.at(
       member,
@@ -68,10 +82,13 @@ function walkStructure(search: ValueSearch, node: unknown): void {
  * covers every operation: every AttributeValue the request carries (items,
  * keys, `ExpressionAttributeValues`, `ExclusiveStartKey`, legacy `Expected`,
  * `AttributeUpdates` and filters, PartiQL `Parameters` and statement
- * literals), of every table the request names, is searched for the
- * plaintext of every value the request encrypts or looks up by beacon.
- * Names and expression text are not searched: they are schema, and a
- * value that happens to equal an attribute name is no disclosure. Throws
+ * literals), and every attribute name it writes or reads (item and map
+ * keys, `ExpressionAttributeNames`), of every table the request names, is
+ * searched for the plaintext of every value the request encrypts or looks
+ * up by beacon. Expression text is not searched: it holds only
+ * placeholders, names and functions, and names are searched where they are
+ * given. `RequestItems` is walked as table names, so a table called `Item`
+ * is no value shape. Throws
  * `plaintext.copied` at the first hit; does nothing when no value is guarded.
  */
 export function guardRequest(needles: CopyNeedles, body: Record<string, unknown>): void {

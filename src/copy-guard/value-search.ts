@@ -1,6 +1,6 @@
 import { tokenize } from "../partiql/lexer";
 import type { CopyNeedles, Needle } from "./copy-needles";
-import { copyRefused, findCopy } from "./find-copy";
+import { CopyMatcher, copyRefused } from "./find-copy";
 
 /** A name, a list index, or a note on where inside a text (a PartiQL literal's offset). */
 type Step = string | number | { note: string };
@@ -19,31 +19,40 @@ export function locationText(path: readonly Step[]): string {
   return out;
 }
 
+const NAME_NOTE = { note: "an attribute name" };
+
+/**
+ * A binary value's bytes as text (UTF-8, invalid bytes replaced), where text
+ * a caller put in a binary attribute is found.
+ */
+function binaryText(base64: string): string {
+  return Buffer.from(base64, "base64").toString("utf8");
+}
+
 /**
  * Walks values the way they are sent (DynamoDB JSON) and throws
  * `plaintext.copied` at the first string or number text that contains a
  * needle. Values the library produced (ciphertexts, beacons) are skipped by
  * identity, so a needle can never be "found" by chance in a ciphertext's
- * base64 or a beacon's hex. Binary values are not searched. The path is one
+ * base64 or a beacon's hex. Binary values are searched as UTF-8 text. The path is one
  * mutable stack, turned into text only on a hit.
  */
 export class ValueSearch {
   private readonly path: Step[] = [];
-  private readonly shortest: number;
+  private readonly matcher: CopyMatcher;
 
   constructor(
     private readonly source: CopyNeedles,
-    private readonly needles: readonly Needle[],
+    needles: readonly Needle[],
     start: readonly Step[] = [],
   ) {
     this.path.push(...start);
-    this.shortest = Math.min(...needles.map((n) => n.text.length));
+    this.matcher = new CopyMatcher(needles);
   }
 
   /** Searches one string; `step` names it below the current path. */
   text(text: string, step?: Step): void {
-    if (text.length < this.shortest) return;
-    const hit = findCopy(this.needles, text);
+    const hit = this.matcher.find(text);
     if (!hit) return;
     if (step !== undefined) this.path.push(step);
     throw copyRefused(hit, locationText(this.path));
@@ -62,19 +71,37 @@ export class ValueSearch {
     const v = value as Record<string, unknown>;
     if (typeof v.S === "string") this.text(v.S);
     else if (typeof v.N === "string") this.text(v.N);
-    else if (Array.isArray(v.SS) || Array.isArray(v.NS)) {
-      const list = (v.SS ?? v.NS) as unknown[];
+    else if (typeof v.B === "string") this.text(binaryText(v.B));
+    else if (Array.isArray(v.SS) || Array.isArray(v.NS) || Array.isArray(v.BS)) {
+      const list = (v.SS ?? v.NS ?? v.BS) as unknown[];
+      const binary = Array.isArray(v.BS);
       for (let i = 0; i < list.length; i++)
-        if (typeof list[i] === "string") this.text(list[i] as string, i);
+        if (typeof list[i] === "string")
+          this.text(binary ? binaryText(list[i] as string) : (list[i] as string), i);
     } else if (Array.isArray(v.L)) {
       for (let i = 0; i < v.L.length; i++) this.at(i, v.L[i], this.value);
     } else if (typeof v.M === "object" && v.M !== null) this.item(v.M);
   };
 
-  /** A map of attribute names (or placeholders) to AttributeValues: an item, a key, ExpressionAttributeValues. */
+  /**
+   * A map of attribute names to AttributeValues: an item, a key, a map
+   * value. Names are searched too: a map keyed by the data (invitees by
+   * email) stores the data in its names.
+   */
   item = (map: unknown): void => {
     if (typeof map !== "object" || map === null || Array.isArray(map)) return;
-    for (const [name, value] of Object.entries(map)) this.at(name, value, this.value);
+    for (const [name, value] of Object.entries(map)) {
+      // A name that holds the copy is not named in the location: the location would show the plaintext.
+      this.text(name, NAME_NOTE);
+      this.at(name, value, this.value);
+    }
+  };
+
+  /** `ExpressionAttributeNames`: the names a request writes or reads, searched as names are. */
+  names = (map: unknown): void => {
+    if (typeof map !== "object" || map === null || Array.isArray(map)) return;
+    for (const [placeholder, name] of Object.entries(map))
+      if (typeof name === "string") this.text(name, placeholder);
   };
 
   /** A list of AttributeValues: PartiQL `Parameters`, a legacy condition's `AttributeValueList`. */

@@ -15,7 +15,9 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { convertToAttr, marshall } from "@aws-sdk/util-dynamodb";
-import type { FieldEncryptionConfig } from "../../src";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fieldEncryption, type FieldEncryptionConfig } from "../../src";
+import { FakeDynamoDB } from "../support/fake-dynamodb";
 import { localBeaconConfig } from "../support/beacon-setup";
 import { setup } from "../support/plugin-setup";
 import { expectRefused } from "../support/refused";
@@ -273,6 +275,63 @@ describe("the copy guard refuses a write whose unencrypted values hold an encryp
   });
 });
 
+describe("copies the guard finds in names, binaries and any letter case", () => {
+  it("BatchWriteItem to a configured table named like a request member (Item) is searched", async () => {
+    const config: FieldEncryptionConfig = {
+      ...(await localBeaconConfig()),
+      tables: { Item: { partitionKey: "pk", fields: { ssn: {} } } },
+    };
+    const fake = new FakeDynamoDB({ Item: ["pk"] });
+    const client = fake.client();
+    client.middlewareStack.use(fieldEncryption(config));
+    const doc = DynamoDBDocumentClient.from(client);
+    const error = await expectRefused(
+      doc.send(
+        new BatchWriteCommand({
+          RequestItems: { Item: [{ PutRequest: { Item: { pk: `p#${SSN}`, ssn: SSN } } }] },
+        }),
+      ),
+      fake,
+      "plaintext.copied",
+    );
+    expect(error.attribute).toBe("RequestItems.Item[0].PutRequest.Item.pk");
+  });
+
+  it.each([
+    ["a map key", { invites: { [EMAIL.toLowerCase()]: true } }, "Item.invites (an attribute name)"],
+    ["a top-level attribute name", { [`ssn_${SSN}`]: 1 }, "Item (an attribute name)"],
+    ["a binary attribute holding text", { blob: Buffer.from(`ssn=${SSN}`) }, "Item.blob"],
+    ["a binary set", { blobs: new Set([Buffer.from("x"), Buffer.from(SSN)]) }, "Item.blobs[1]"],
+    [
+      "an upper-cased copy of a value with ß",
+      { ssn: "Hauptstraße 12", gsi1pk: "ADDR#HAUPTSTRASSE 12" },
+      "Item.gsi1pk",
+    ],
+  ])("%s", async (_, extra, attribute) => {
+    const ctx = setup(await guardConfig());
+    const error = await expectRefused(put(extra)(ctx, "doc"), ctx.fake, "plaintext.copied");
+    expect(error.attribute).toBe(attribute);
+  });
+
+  it("an ExpressionAttributeNames entry", async () => {
+    const ctx = setup(await guardConfig());
+    const error = await expectRefused(
+      ctx.doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: KEY,
+          UpdateExpression: "SET ssn = :s, #seen.#k = :t",
+          ExpressionAttributeNames: { "#seen": "seen", "#k": SSN },
+          ExpressionAttributeValues: { ":s": SSN, ":t": true },
+        }),
+      ),
+      ctx.fake,
+      "plaintext.copied",
+    );
+    expect(error.attribute).toBe('ExpressionAttributeNames["#k"]');
+  });
+});
+
 describe("what the copy guard lets through", () => {
   it("an item with no copy is sent, its beacon and ciphertexts skipped, the caller's item untouched", async () => {
     const ctx = setup(await guardConfig());
@@ -328,16 +387,66 @@ describe("what the copy guard lets through", () => {
     );
   });
 
-  it("attribute names and expression text are not searched: a value equal to an attribute name is no copy", async () => {
+  it("expression text is not searched; a name equal to a value shorter than minLength is no copy", async () => {
     const ctx = setup(await guardConfig());
     await ctx.doc.send(
       new UpdateCommand({
         TableName: "Users",
         Key: KEY,
-        UpdateExpression: "SET ssn = :s, premium_since = :d",
-        ExpressionAttributeValues: { ":s": "premium", ":d": "2024-01-01" },
+        UpdateExpression: "SET ssn = :s, plan_premium = :d",
+        ExpressionAttributeValues: { ":s": "plan_premium", ":d": "2024-01-01" },
       }),
     );
+    await ctx.doc.send(
+      new PutCommand({ TableName: "Users", Item: { ...KEY, ssn: "gold", gold_since: "2024" } }),
+    );
+    expect(ctx.fake.requests).toHaveLength(2);
+  });
+
+  it("an encrypted number is not found inside a longer number (timestamps, limits), only where no digit is beside it", async () => {
+    const ctx = setup(await guardConfig({ salary: {} }));
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { ...KEY, salary: 100000, creditLimit: 1000000 },
+      }),
+    );
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { ...KEY, salary: 120000, createdAt: 1765120000000 },
+      }),
+    );
+    expect(ctx.fake.requests).toHaveLength(2);
+    const other = setup(await guardConfig({ salary: {} }));
+    await expectRefused(
+      put({ salary: 120000, note: "salary=120000;" })(other, "doc"),
+      other.fake,
+      "plaintext.copied",
+    );
+  });
+
+  it("a large encrypted list beside a large plain list is searched without comparing every pair", async () => {
+    const ctx = setup(await guardConfig({ contacts: {} }));
+    const n = 2000;
+    const contacts = Array.from({ length: n }, (_, i) => `c${String(i).padStart(7, "0")}`);
+    const tags = Array.from({ length: n }, (_, i) => `o${String(i).padStart(7, "0")}`);
+    const indexOf = jest.spyOn(String.prototype, "indexOf");
+    const includes = jest.spyOn(String.prototype, "includes");
+    try {
+      await ctx.doc.send(new PutCommand({ TableName: "Users", Item: { ...KEY, contacts, tags } }));
+      // Pairwise, it would be n × n = 4,000,000 substring searches.
+      expect(indexOf.mock.calls.length + includes.mock.calls.length).toBeLessThan(20 * n);
+    } finally {
+      indexOf.mockRestore();
+      includes.mockRestore();
+    }
     expect(ctx.fake.requests).toHaveLength(1);
+    const leaky = setup(await guardConfig({ contacts: {} }));
+    await expectRefused(
+      put({ contacts, tags: [...tags, `x${contacts[1234]}`] })(leaky, "doc"),
+      leaky.fake,
+      "plaintext.copied",
+    );
   });
 });

@@ -90,7 +90,7 @@ describe("copy guard: the search", () => {
             TableName: "Other",
             Key: { pk: { S: "2" } },
             UpdateExpression: "SET jane@example.com = :v",
-            ExpressionAttributeNames: { "#n": "jane@example.com" },
+            ExpressionAttributeNames: { "#n": "name" },
             ExpressionAttributeValues: { ":v": { M: { a: { L: [{ S: "x Jane@Example.com" }] } } } },
           },
         },
@@ -153,15 +153,52 @@ describe("copy guard: the search", () => {
     );
   });
 
-  it("does not search names, expression text or binary values", () => {
+  it("does not search table names or expression text; searches names and binary values", () => {
     expect(() =>
       guardRequest(needles, {
         TableName: "jane@example.com",
         ConditionExpression: "jane@example.com",
-        ExpressionAttributeNames: { "#a": "jane@example.com" },
-        Item: { "jane@example.com": { B: "amFuZUBleGFtcGxlLmNvbQ==" } },
+        Item: { a: { B: Buffer.from("no copy").toString("base64") } },
       }),
     ).not.toThrow();
+    expect(
+      refusal(() =>
+        guardRequest(needles, { ExpressionAttributeNames: { "#a": "jane@example.com" } }),
+      ).attribute,
+    ).toBe('ExpressionAttributeNames["#a"]');
+    expect(
+      refusal(() =>
+        guardRequest(needles, {
+          Item: { a: { B: Buffer.from("x JANE@example.com").toString("base64") } },
+        }),
+      ).attribute,
+    ).toBe("Item.a");
+  });
+
+  it("case folding finds ß as SS, and digit needles only where no digit is beside them", () => {
+    const street = needlesFor({ s: {} }, { s: { S: "Straße 1" } });
+    expect(findCopy(street.needles, "STRASSE 1")).toBeDefined();
+    const digits = needlesFor({ n: {} }, { n: { N: "120000" } });
+    expect(digits.needles[0]!.digits).toBe(true);
+    expect(findCopy(digits.needles, "1200000")).toBeUndefined();
+    expect(findCopy(digits.needles, "11200000 and 120000")).toBeDefined();
+    expect(findCopy(digits.needles, "x120000y")).toBeDefined();
+  });
+
+  it("many needles are looked up by window and find the same copies", () => {
+    const many = needlesFor(
+      { l: {} },
+      { l: { L: Array.from({ length: 40 }, (_, i) => ({ S: `value-${i}-xyz` })) } },
+    );
+    expect(many.needles).toHaveLength(40);
+    expect(findCopy(many.needles, "prefix VALUE-17-XYZ suffix")?.text).toBe("value-17-xyz");
+    expect(findCopy(many.needles, "value-40-xyz")).toBeUndefined();
+    const numbers = needlesFor(
+      { l: {} },
+      { l: { NS: Array.from({ length: 40 }, (_, i) => String(100000 + i)) } },
+    );
+    expect(findCopy(numbers.needles, "1000050")).toBeUndefined();
+    expect(findCopy(numbers.needles, "#100005#")?.text).toBe("100005");
   });
 
   it("a statement the lexer refuses is searched whole", () => {
