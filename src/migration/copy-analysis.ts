@@ -1,5 +1,6 @@
 import type { ResolvedTable } from "../config/resolved-config";
 import { CopyNeedles } from "../copy-guard/copy-needles";
+import { CopyMatcher } from "../copy-guard/find-copy";
 import { ValueSearch } from "../copy-guard/value-search";
 import { forEachSlot } from "../engine/field-locator";
 import { EncryptionError } from "../errors/encryption-error";
@@ -12,6 +13,31 @@ export interface StoredCopy {
   /** The attribute path that holds the copy (`gsi1pk`, `profile.note`, `tags[2]`). */
   attribute: string;
   field: string;
+  /** The item's key attributes that hold some copy (whichever copy is reported): never to be printed. */
+  keyCopies: string[];
+}
+
+/** The first copy the guard finds in an item, or undefined. */
+function firstCopy(
+  needles: CopyNeedles,
+  item: WireItem,
+): { attribute: string; field: string } | undefined {
+  try {
+    new ValueSearch(needles, needles.needles).item(item);
+    return undefined;
+  } catch (error) {
+    if (!EncryptionError.is(error, "plaintext.copied")) throw error;
+    return { attribute: error.attribute!, field: error.field! };
+  }
+}
+
+/** A key attribute's text (S, N, or B as UTF-8). */
+function keyText(value: unknown): string | undefined {
+  const v = value as { S?: unknown; N?: unknown; B?: unknown } | undefined;
+  if (typeof v?.S === "string") return v.S;
+  if (typeof v?.N === "string") return v.N;
+  if (typeof v?.B === "string") return Buffer.from(v.B, "base64").toString("utf8");
+  return undefined;
 }
 
 /**
@@ -21,7 +47,8 @@ export interface StoredCopy {
  * writes now; items written before it, or around the plugin, may hold one.
  * The fields' own values and the beacon attributes are skipped (a configured
  * composite that holds a beacon is no copy either). Reports the first copy
- * per item. Fields that do not decrypt give no needle: their plaintext is
+ * per item, and every key attribute that holds one (so that no report
+ * prints it). Fields that do not decrypt give no needle: their plaintext is
  * unknown.
  */
 export function findStoredCopies(
@@ -44,12 +71,14 @@ export function findStoredCopies(
     for (const field of table.fields)
       forEachSlot(analysis.item, field.segments, (slot) => needles.skip(slot.value));
     for (const attribute of table.beaconAttributes.keys()) needles.skip(analysis.item[attribute]);
-    try {
-      new ValueSearch(needles, needles.needles).item(analysis.item);
-    } catch (error) {
-      if (!EncryptionError.is(error, "plaintext.copied")) throw error;
-      copies.push({ item: analysis.item, attribute: error.attribute!, field: error.field! });
-    }
+    const hit = firstCopy(needles, analysis.item);
+    if (!hit) continue;
+    const matcher = new CopyMatcher(needles.needles);
+    const keyCopies = [table.partitionKey, table.sortKey].filter((name): name is string => {
+      const text = name === undefined ? undefined : keyText(analysis.item[name]);
+      return text !== undefined && matcher.find(text) !== undefined;
+    });
+    copies.push({ item: analysis.item, ...hit, keyCopies });
   }
   return copies;
 }

@@ -452,10 +452,11 @@ interface PageOutcome {
   notCurrent: boolean;
 }
 
-/** A key to list, without the key attribute that holds the copy: a report must not print the plaintext it reports. */
-function redactedKey(key: WireItem, attribute: string): WireItem {
-  if (!(attribute in key)) return key;
-  return { ...key, [attribute]: { S: "[redacted: holds the copy]" } };
+/** A key to list, without the key attributes that hold a copy: a report must not print the plaintext it reports. */
+function redactedKey(key: WireItem, attributes: readonly string[]): WireItem {
+  const out = { ...key };
+  for (const name of attributes) if (name in out) out[name] = { S: "[redacted: holds a copy]" };
+  return out;
 }
 
 /** `verify`: items of the page whose unencrypted attributes hold a copy of an encrypted field's plaintext. */
@@ -463,9 +464,16 @@ function countCopies(run: Run, page: readonly ItemAnalysis[]): void {
   const { report } = run;
   for (const copy of findStoredCopies(run.table, page)) {
     report.items.copies = (report.items.copies ?? 0) + 1;
+    const key = run.keyOf(copy.item);
+    if (copy.keyCopies.length > 0) {
+      // The item may be listed already (an undecryptable value): its key there holds the copy too.
+      const listed = JSON.stringify(key);
+      for (const p of report.undecryptable)
+        if (JSON.stringify(p.key) === listed) p.key = redactedKey(p.key, copy.keyCopies);
+    }
     if (report.copies && report.copies.length < MAX_LISTED)
       report.copies.push({
-        key: redactedKey(run.keyOf(copy.item), copy.attribute),
+        key: redactedKey(key, copy.keyCopies),
         field: copy.field,
         attribute: copy.attribute,
         code: "plaintext.copied",

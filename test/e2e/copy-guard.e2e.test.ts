@@ -122,13 +122,30 @@ describe("copies of encrypted plaintext on DynamoDB Local", () => {
       }),
     );
 
+    // Both key attributes hold a copy: neither may be printed, whichever copy is reported.
+    await plain.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: "user#dave@example.com" },
+          sk: { S: "email#dave@example.com" },
+          email: { S: "dave@example.com" },
+        },
+      }),
+    );
     const report = await verifyTable({ config: config(table), table, client: plain });
     expect(report.status).toBe("notCurrent");
-    expect(report.items.copies).toBe(3);
+    expect(report.items.copies).toBe(4);
     const copies = [...report.copies!].sort((a, b) =>
       JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)),
     );
     expect(copies).toEqual([
+      {
+        key: { pk: { S: "[redacted: holds a copy]" }, sk: { S: "[redacted: holds a copy]" } },
+        field: "email",
+        attribute: expect.stringMatching(/^(pk|sk)$/),
+        code: "plaintext.copied",
+      },
       {
         key: { pk: { S: "u#1" }, sk: { S: "p" } },
         field: "email",
@@ -136,7 +153,7 @@ describe("copies of encrypted plaintext on DynamoDB Local", () => {
         code: "plaintext.copied",
       },
       {
-        key: { pk: { S: "u#2" }, sk: { S: "[redacted: holds the copy]" } },
+        key: { pk: { S: "u#2" }, sk: { S: "[redacted: holds a copy]" } },
         field: "email",
         attribute: "sk",
         code: "plaintext.copied",
@@ -149,7 +166,7 @@ describe("copies of encrypted plaintext on DynamoDB Local", () => {
       },
     ]);
     const text = JSON.stringify(report);
-    for (const secret of ["jane@example.com", "bob@example.com", "987-65-4321"])
+    for (const secret of ["jane@example.com", "bob@example.com", "987-65-4321", "dave@example.com"])
       expect(text.toLowerCase()).not.toContain(secret);
 
     const file = join(dir, `${table}.config.ts`);
@@ -162,12 +179,12 @@ describe("copies of encrypted plaintext on DynamoDB Local", () => {
     const common = ["--config", file, "--table", table];
     const json = await runCliProcess(["verify", ...common, "--json"]);
     expect(json.code).toBe(3);
-    expect((JSON.parse(json.stdout) as { items: { copies: number } }).items.copies).toBe(3);
+    expect((JSON.parse(json.stdout) as { items: { copies: number } }).items.copies).toBe(4);
     const human = await runCliProcess(["verify", ...common]);
     expect(human.code).toBe(3);
     expect(human.stdout).toContain("attribute gsi1pk holds the plaintext of field email");
-    expect(human.stdout).toContain("3 holding a copy of an encrypted value in plaintext");
-    for (const secret of ["jane@example.com", "bob@example.com", "987-65-4321"])
+    expect(human.stdout).toContain("4 holding a copy of an encrypted value in plaintext");
+    for (const secret of ["jane@example.com", "bob@example.com", "987-65-4321", "dave@example.com"])
       expect(human.stdout.toLowerCase() + human.stderr.toLowerCase()).not.toContain(secret);
   });
 });
