@@ -8,7 +8,10 @@ const DIGITS = /^[0-9]+$/;
  * rules (Turkish dotted and dotless i) are not applied.
  */
 export function fold(text: string): string {
-  return text.toUpperCase().toLowerCase();
+  for (let i = 0; i < text.length; i++)
+    if (text.charCodeAt(i) > 127) return text.toUpperCase().toLowerCase();
+  // ASCII folds by lower-casing alone.
+  return text.toLowerCase();
 }
 
 /** One plaintext to search for: trimmed and case-folded, with the field it belongs to. */
@@ -53,12 +56,7 @@ export class CopyNeedles {
     if (guard === false) return;
     const push = (text: string) => {
       const needle = fold(text.trim());
-      if (needle.length < guard.minLength) return;
-      const id = `${table.name}\u0000${field.path}\u0000${needle}`;
-      let seen = this.seen.get(owner);
-      if (!seen) this.seen.set(owner, (seen = new Set()));
-      if (seen.has(id)) return;
-      seen.add(id);
+      if (needle.length < guard.minLength || this.has(owner, field.path, needle)) return;
       this.needles.push({
         text: needle,
         digits: DIGITS.test(needle),
@@ -70,8 +68,33 @@ export class CopyNeedles {
     this.leaves(value, push);
   }
 
-  /** Needles already added, by owner, to keep each once (a Put's field and its beacon give the same). */
-  private readonly seen = new Map<object | undefined, Set<string>>();
+  /** Needles by owner, field and text, once there are many; few are compared one by one. */
+  private index: Set<string> | undefined;
+  private readonly owners = new Map<object | undefined, number>();
+
+  /** Whether this needle is there already (a Put's field and its beacon give the same one). */
+  private has(owner: object | undefined, field: string, text: string): boolean {
+    const list = this.needles;
+    if (list.length < 32) {
+      for (const n of list)
+        if (n.text === text && n.field === field && n.owner === owner) return true;
+      return false;
+    }
+    if (!this.index) {
+      this.index = new Set();
+      for (const n of list) this.index.add(this.id(n.owner, n.field, n.text));
+    }
+    const id = this.id(owner, field, text);
+    if (this.index.has(id)) return true;
+    this.index.add(id);
+    return false;
+  }
+
+  private id(owner: object | undefined, field: string, text: string): string {
+    let o = this.owners.get(owner);
+    if (o === undefined) this.owners.set(owner, (o = this.owners.size));
+    return `${o}\u0000${field}\u0000${text}`;
+  }
 
   private leaves(value: unknown, visit: (text: string) => void): void {
     if (typeof value !== "object" || value === null) return;

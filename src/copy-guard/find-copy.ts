@@ -41,7 +41,15 @@ export class CopyMatcher {
 
   find(text: string): Needle | undefined {
     if (text.length * MAX_FOLD_GROWTH < this.shortest) return undefined;
-    const folded = fold(text);
+    let ascii = true;
+    for (let i = 0; i < text.length; i++)
+      if (text.charCodeAt(i) > 127) {
+        ascii = false;
+        break;
+      }
+    // ASCII text folds by lower-casing alone, and never grows.
+    if (ascii && text.length < this.shortest) return undefined;
+    const folded = ascii ? text.toLowerCase() : fold(text);
     if (this.byLength) return this.findWindows(folded);
     for (const needle of this.needles) {
       let at = folded.indexOf(needle.text);

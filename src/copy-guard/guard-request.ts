@@ -4,22 +4,24 @@ import { ValueSearch } from "./value-search";
 /** Where a request body carries AttributeValues, and how each is shaped. */
 type Shape = "item" | "items" | "names" | "list" | "conditions" | "statement";
 
-const VALUE_MEMBERS: Record<string, Shape> = {
-  Item: "item",
-  Key: "item",
-  ExclusiveStartKey: "item",
-  ExpressionAttributeValues: "item",
-  ExpressionAttributeNames: "names",
-  Keys: "items",
-  Parameters: "list",
-  Statement: "statement",
-  // Legacy parameters: per attribute, a `Value` and/or an `AttributeValueList`.
-  AttributeUpdates: "conditions",
-  Expected: "conditions",
-  ScanFilter: "conditions",
-  QueryFilter: "conditions",
-  KeyConditions: "conditions",
-};
+const VALUE_MEMBERS = new Map<string, Shape>(
+  Object.entries({
+    Item: "item",
+    Key: "item",
+    ExclusiveStartKey: "item",
+    ExpressionAttributeValues: "item",
+    ExpressionAttributeNames: "names",
+    Keys: "items",
+    Parameters: "list",
+    Statement: "statement",
+    // Legacy parameters: per attribute, a `Value` and/or an `AttributeValueList`.
+    AttributeUpdates: "conditions",
+    Expected: "conditions",
+    ScanFilter: "conditions",
+    QueryFilter: "conditions",
+    KeyConditions: "conditions",
+  } satisfies Record<string, Shape>),
+);
 
 function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
   switch (shape) {
@@ -51,28 +53,36 @@ function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
 /** The members of `RequestItems` are table names, whatever they are called: each holds structure, never a value shape. */
 function walkTables(search: ValueSearch, node: unknown): void {
   if (typeof node !== "object" || node === null) return;
-  for (const [table, child] of Object.entries(node))
-    search.at(table, child, (n) => walkStructure(search, n));
+  const tables = node as Record<string, unknown>;
+  for (const table in tables) {
+    search.enter(table);
+    walkStructure(search, tables[table]);
+    search.leave();
+  }
 }
 
 function walkStructure(search: ValueSearch, node: unknown): void {
   if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) search.at(i, node[i], (n) => walkStructure(search, n));
+    for (let i = 0; i < node.length; i++) {
+      search.enter(i);
+      walkStructure(search, node[i]);
+      search.leave();
+    }
     return;
   }
   if (typeof node !== "object" || node === null) return;
-  for (const [member, child] of Object.entries(node)) {
+  const members = node as Record<string, unknown>;
+  for (const member in members) {
+    const child = members[member];
     if (typeof child !== "object" && member !== "Statement") continue;
-    if (member === "RequestItems") {
-      search.at(member, child, (n) => walkTables(search, n));
-      continue;
+    search.enter(member);
+    if (member === "RequestItems") walkTables(search, child);
+    else {
+      const shape = VALUE_MEMBERS.get(member);
+      if (shape) walkShape(search, shape, child);
+      else walkStructure(search, child);
     }
-    const shape = VALUE_MEMBERS[member];
-    search.at(
-      member,
-      child,
-      shape ? (n) => walkShape(search, shape, n) : (n) => walkStructure(search, n),
-    );
+    search.leave();
   }
 }
 

@@ -65,22 +65,37 @@ export class ValueSearch {
     this.path.pop();
   }
 
-  /** One AttributeValue. */
+  /** Steps into a member (pair with {@link leave}), for walkers that loop themselves. */
+  enter(step: Step): void {
+    this.path.push(step);
+  }
+
+  leave(): void {
+    this.path.pop();
+  }
+
+  /** One AttributeValue. (Hot path: plain loops and one path stack, no closures.) */
   value = (value: unknown): void => {
     if (typeof value !== "object" || value === null || this.source.produced.has(value)) return;
     const v = value as Record<string, unknown>;
     if (typeof v.S === "string") this.text(v.S);
     else if (typeof v.N === "string") this.text(v.N);
-    else if (typeof v.B === "string") this.text(binaryText(v.B));
+    else if (typeof v.M === "object" && v.M !== null && !Array.isArray(v.M)) this.item(v.M);
+    else if (Array.isArray(v.L)) {
+      const path = this.path;
+      for (let i = 0; i < v.L.length; i++) {
+        path.push(i);
+        this.value(v.L[i]);
+        path.pop();
+      }
+    } else if (typeof v.B === "string") this.text(binaryText(v.B));
     else if (Array.isArray(v.SS) || Array.isArray(v.NS) || Array.isArray(v.BS)) {
       const list = (v.SS ?? v.NS ?? v.BS) as unknown[];
       const binary = Array.isArray(v.BS);
       for (let i = 0; i < list.length; i++)
         if (typeof list[i] === "string")
           this.text(binary ? binaryText(list[i] as string) : (list[i] as string), i);
-    } else if (Array.isArray(v.L)) {
-      for (let i = 0; i < v.L.length; i++) this.at(i, v.L[i], this.value);
-    } else if (typeof v.M === "object" && v.M !== null) this.item(v.M);
+    }
   };
 
   /**
@@ -90,10 +105,15 @@ export class ValueSearch {
    */
   item = (map: unknown): void => {
     if (typeof map !== "object" || map === null || Array.isArray(map)) return;
-    for (const [name, value] of Object.entries(map)) {
+    const m = map as Record<string, unknown>;
+    const path = this.path;
+    for (const name in m) {
+      if (!Object.prototype.hasOwnProperty.call(m, name)) continue;
       // A name that holds the copy is not named in the location: the location would show the plaintext.
       this.text(name, NAME_NOTE);
-      this.at(name, value, this.value);
+      path.push(name);
+      this.value(m[name]);
+      path.pop();
     }
   };
 
@@ -107,13 +127,18 @@ export class ValueSearch {
   /** A list of AttributeValues: PartiQL `Parameters`, a legacy condition's `AttributeValueList`. */
   list = (list: unknown): void => {
     if (!Array.isArray(list)) return;
-    for (let i = 0; i < list.length; i++) this.at(i, list[i], this.value);
+    for (let i = 0; i < list.length; i++) {
+      this.path.push(i);
+      this.value(list[i]);
+      this.path.pop();
+    }
   };
 
   /**
-   * A PartiQL statement's literals: its 'strings' and numbers, not its names
-   * (attribute and table names are schema, not data). Beacons the library
-   * wrote into the text are skipped. Text the lexer refuses is searched whole.
+   * A PartiQL statement's literals and names: its 'strings', numbers and
+   * "quoted names" (map keys and names are searched as in an item). Beacons
+   * the library wrote into the text are skipped. Text the lexer refuses is
+   * searched whole.
    */
   statement = (text: unknown): void => {
     if (typeof text !== "string") return;
@@ -127,9 +152,10 @@ export class ValueSearch {
     for (const token of tokens) {
       if (
         token.kind === "number" ||
+        token.kind === "quoted" ||
         (token.kind === "string" && !this.source.producedText.has(token.text))
       )
-        this.text(token.text, { note: `literal at character ${token.start}` });
+        this.text(token.text, { note: `literal or name at character ${token.start}` });
     }
   };
 }

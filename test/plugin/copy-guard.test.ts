@@ -197,7 +197,7 @@ const COPIES: { name: string; send: Send; field: string; attribute: string }[] =
       SSN,
     ]),
     field: "ssn",
-    attribute: "Statement (literal at character 65)",
+    attribute: "Statement (literal or name at character 65)",
   },
 ];
 
