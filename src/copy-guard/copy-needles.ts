@@ -18,9 +18,11 @@ export function fold(text: string): string {
 export interface Needle {
   readonly text: string;
   /**
-   * All digits: found only where no digit stands beside it, so that an
-   * encrypted `100000` is not "found" in an unrelated `1000000` or a
-   * timestamp, while `"pin-987654321"` still is.
+   * The text of a number (N, NS), all digits: found only where no digit
+   * stands beside it, so that an encrypted `100000` is not "found" in an
+   * unrelated `1000000` or a timestamp, while `"pin-987654321"` still is.
+   * A string of digits (a phone number, an SSN without dashes) is found
+   * anywhere: `"+15551234567"` holds `"5551234567"`.
    */
   readonly digits: boolean;
   readonly table: string;
@@ -54,12 +56,12 @@ export class CopyNeedles {
   add(table: ResolvedTable, field: ResolvedField, value: unknown, owner?: object): void {
     const guard = field.copyGuard;
     if (guard === false) return;
-    const push = (text: string) => {
+    const push = (text: string, number: boolean) => {
       const needle = fold(text.trim());
       if (needle.length < guard.minLength || this.has(owner, field.path, needle)) return;
       this.needles.push({
         text: needle,
-        digits: DIGITS.test(needle),
+        digits: number && DIGITS.test(needle),
         table: table.name,
         field: field.path,
         owner,
@@ -96,13 +98,14 @@ export class CopyNeedles {
     return `${o}\u0000${field}\u0000${text}`;
   }
 
-  private leaves(value: unknown, visit: (text: string) => void): void {
+  private leaves(value: unknown, visit: (text: string, number: boolean) => void): void {
     if (typeof value !== "object" || value === null) return;
     const v = value as Record<string, unknown>;
-    if (typeof v.S === "string") visit(v.S);
-    else if (typeof v.N === "string") visit(v.N);
+    if (typeof v.S === "string") visit(v.S, false);
+    else if (typeof v.N === "string") visit(v.N, true);
     else if (Array.isArray(v.SS) || Array.isArray(v.NS)) {
-      for (const s of (v.SS ?? v.NS) as unknown[]) if (typeof s === "string") visit(s);
+      const number = Array.isArray(v.NS);
+      for (const s of (v.SS ?? v.NS) as unknown[]) if (typeof s === "string") visit(s, number);
     } else if (Array.isArray(v.L)) {
       for (const e of v.L) this.leaves(e, visit);
     } else if (typeof v.M === "object" && v.M !== null) {

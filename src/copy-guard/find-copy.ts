@@ -1,7 +1,8 @@
 import { EncryptionError } from "../errors/encryption-error";
 import { fold, type Needle } from "./copy-needles";
+import { NeedleAutomaton } from "./needle-automaton";
 
-/** Up to this many needles, each is searched with `includes`; beyond, windows are looked up by length. */
+/** Up to this many needles, each is a substring search (V8's, fastest for few); beyond, one automaton scan. */
 const LINEAR_LIMIT = 16;
 /** The most UTF-16 units one unit becomes when case-folded (`ΐ` → `Ϊ́` → 3 units). */
 const MAX_FOLD_GROWTH = 3;
@@ -16,27 +17,20 @@ function bounded(text: string, at: number, length: number): boolean {
 /**
  * The search itself: the first needle found inside a text, ignoring case.
  * Each text is case-folded once. Few needles (the usual request: a handful
- * of encrypted values) are each a substring search; many (an encrypted list
- * of thousands of strings) are grouped by length and every window of the
- * text is looked up in a set, so the cost grows with the text's length
- * times the number of distinct needle lengths, never with texts × needles.
+ * of encrypted values) are each a substring search, a bounded number per
+ * text; many (an encrypted list of thousands of strings of any lengths) go
+ * into one Aho–Corasick automaton, which scans each text once. Either way
+ * the cost is linear in the text, never texts × needles.
  */
 export class CopyMatcher {
   readonly shortest: number;
-  private readonly byLength: Map<number, Map<string, Needle>> | undefined;
+  private readonly automaton: NeedleAutomaton | undefined;
 
   constructor(private readonly needles: readonly Needle[]) {
     let shortest = Infinity;
     for (const n of needles) if (n.text.length < shortest) shortest = n.text.length;
     this.shortest = shortest;
-    if (needles.length > LINEAR_LIMIT) {
-      this.byLength = new Map();
-      for (const n of needles) {
-        let group = this.byLength.get(n.text.length);
-        if (!group) this.byLength.set(n.text.length, (group = new Map()));
-        if (!group.has(n.text)) group.set(n.text, n);
-      }
-    }
+    if (needles.length > LINEAR_LIMIT) this.automaton = new NeedleAutomaton(needles);
   }
 
   find(text: string): Needle | undefined {
@@ -50,7 +44,11 @@ export class CopyMatcher {
     // ASCII text folds by lower-casing alone, and never grows.
     if (ascii && text.length < this.shortest) return undefined;
     const folded = ascii ? text.toLowerCase() : fold(text);
-    if (this.byLength) return this.findWindows(folded);
+    if (this.automaton)
+      return this.automaton.find(
+        folded,
+        (needle, at) => !needle.digits || bounded(folded, at, needle.text.length),
+      );
     for (const needle of this.needles) {
       let at = folded.indexOf(needle.text);
       if (!needle.digits) {
@@ -60,16 +58,6 @@ export class CopyMatcher {
       while (at >= 0) {
         if (bounded(folded, at, needle.text.length)) return needle;
         at = folded.indexOf(needle.text, at + 1);
-      }
-    }
-    return undefined;
-  }
-
-  private findWindows(folded: string): Needle | undefined {
-    for (const [length, group] of this.byLength!) {
-      for (let at = 0; at + length <= folded.length; at++) {
-        const needle = group.get(folded.slice(at, at + length));
-        if (needle && (!needle.digits || bounded(folded, at, length))) return needle;
       }
     }
     return undefined;

@@ -2,7 +2,7 @@ import type { CopyNeedles } from "./copy-needles";
 import { ValueSearch } from "./value-search";
 
 /** Where a request body carries AttributeValues, and how each is shaped. */
-type Shape = "item" | "items" | "names" | "list" | "conditions" | "statement";
+type Shape = "item" | "items" | "list" | "conditions" | "statement";
 
 const VALUE_MEMBERS = new Map<string, Shape>(
   Object.entries({
@@ -10,7 +10,6 @@ const VALUE_MEMBERS = new Map<string, Shape>(
     Key: "item",
     ExclusiveStartKey: "item",
     ExpressionAttributeValues: "item",
-    ExpressionAttributeNames: "names",
     Keys: "items",
     Parameters: "list",
     Statement: "statement",
@@ -31,8 +30,6 @@ function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
       if (Array.isArray(node))
         for (let i = 0; i < node.length; i++) search.at(i, node[i], search.item);
       return;
-    case "names":
-      return search.names(node);
     case "list":
       return search.list(node);
     case "statement":
@@ -48,6 +45,25 @@ function walkShape(search: ValueSearch, shape: Shape, node: unknown): void {
         });
       }
   }
+}
+
+const EXPRESSIONS = [
+  "UpdateExpression",
+  "ConditionExpression",
+  "FilterExpression",
+  "KeyConditionExpression",
+  "ProjectionExpression",
+];
+const NESTED_PLACEHOLDER = /\.\s*(#[A-Za-z0-9_]+)/g;
+
+/** The `#name` placeholders a scope's expressions use after a `.`: names of map members, not top-level attributes. */
+function nestedPlaceholders(scope: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  for (const prop of EXPRESSIONS) {
+    const text = scope[prop];
+    if (typeof text === "string") for (const m of text.matchAll(NESTED_PLACEHOLDER)) out.add(m[1]!);
+  }
+  return out;
 }
 
 /** The members of `RequestItems` are table names, whatever they are called: each holds structure, never a value shape. */
@@ -77,6 +93,8 @@ function walkStructure(search: ValueSearch, node: unknown): void {
     if (typeof child !== "object" && member !== "Statement") continue;
     search.enter(member);
     if (member === "RequestItems") walkTables(search, child);
+    else if (member === "ExpressionAttributeNames")
+      search.names(child, nestedPlaceholders(members));
     else {
       const shape = VALUE_MEMBERS.get(member);
       if (shape) walkShape(search, shape, child);
@@ -92,12 +110,11 @@ function walkStructure(search: ValueSearch, node: unknown): void {
  * covers every operation: every AttributeValue the request carries (items,
  * keys, `ExpressionAttributeValues`, `ExclusiveStartKey`, legacy `Expected`,
  * `AttributeUpdates` and filters, PartiQL `Parameters` and statement
- * literals), and every attribute name it writes or reads (item and map
- * keys, `ExpressionAttributeNames`), of every table the request names, is
- * searched for the plaintext of every value the request encrypts or looks
- * up by beacon. Expression text is not searched: it holds only
- * placeholders, names and functions, and names are searched where they are
- * given. `RequestItems` is walked as table names, so a table called `Item`
+ * literals), and the names of map members below the top level (map keys,
+ * `ExpressionAttributeNames` used after a `.`), of every table the request
+ * names, is searched for the plaintext of every value the request encrypts
+ * or looks up by beacon. Top-level attribute names and expression text are
+ * not searched: they are the model's schema. `RequestItems` is walked as table names, so a table called `Item`
  * is no value shape. Throws
  * `plaintext.copied` at the first hit; does nothing when no value is guarded.
  */

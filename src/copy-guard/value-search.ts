@@ -80,7 +80,8 @@ export class ValueSearch {
     const v = value as Record<string, unknown>;
     if (typeof v.S === "string") this.text(v.S);
     else if (typeof v.N === "string") this.text(v.N);
-    else if (typeof v.M === "object" && v.M !== null && !Array.isArray(v.M)) this.item(v.M);
+    else if (typeof v.M === "object" && v.M !== null && !Array.isArray(v.M))
+      this.members(v.M as Record<string, unknown>, true);
     else if (Array.isArray(v.L)) {
       const path = this.path;
       for (let i = 0; i < v.L.length; i++) {
@@ -98,31 +99,39 @@ export class ValueSearch {
     }
   };
 
-  /**
-   * A map of attribute names to AttributeValues: an item, a key, a map
-   * value. Names are searched too: a map keyed by the data (invitees by
-   * email) stores the data in its names.
-   */
+  /** A map of top-level attribute names to AttributeValues: an item, a key, `ExpressionAttributeValues`. */
   item = (map: unknown): void => {
     if (typeof map !== "object" || map === null || Array.isArray(map)) return;
-    const m = map as Record<string, unknown>;
+    this.members(map as Record<string, unknown>, false);
+  };
+
+  /**
+   * The members of a map. Below the top level (a map value) the names are
+   * searched too: a map keyed by the data (invitees by email) stores the
+   * data in its names. Top-level attribute names are schema, fixed by the
+   * model (`managerId` beside an encrypted `"Manager"` is no copy).
+   */
+  private members(m: Record<string, unknown>, searchNames: boolean): void {
     const path = this.path;
     for (const name in m) {
       if (!Object.prototype.hasOwnProperty.call(m, name)) continue;
       // A name that holds the copy is not named in the location: the location would show the plaintext.
-      this.text(name, NAME_NOTE);
+      if (searchNames) this.text(name, NAME_NOTE);
       path.push(name);
       this.value(m[name]);
       path.pop();
     }
-  };
+  }
 
-  /** `ExpressionAttributeNames`: the names a request writes or reads, searched as names are. */
-  names = (map: unknown): void => {
+  /**
+   * `ExpressionAttributeNames` entries used below the top level of a path
+   * (`#seen.#k`): names inside map values, searched as such names are.
+   */
+  names(map: unknown, nested: ReadonlySet<string>): void {
     if (typeof map !== "object" || map === null || Array.isArray(map)) return;
     for (const [placeholder, name] of Object.entries(map))
-      if (typeof name === "string") this.text(name, placeholder);
-  };
+      if (typeof name === "string" && nested.has(placeholder)) this.text(name, placeholder);
+  }
 
   /** A list of AttributeValues: PartiQL `Parameters`, a legacy condition's `AttributeValueList`. */
   list = (list: unknown): void => {
@@ -135,10 +144,10 @@ export class ValueSearch {
   };
 
   /**
-   * A PartiQL statement's literals and names: its 'strings', numbers and
-   * "quoted names" (map keys and names are searched as in an item). Beacons
-   * the library wrote into the text are skipped. Text the lexer refuses is
-   * searched whole.
+   * A PartiQL statement's literals: its 'strings' and numbers, not its
+   * names ("quoted" names, and the 'names': of a tuple). Beacons the library
+   * wrote into the text are skipped. Text the lexer refuses is searched
+   * whole.
    */
   statement = (text: unknown): void => {
     if (typeof text !== "string") return;
@@ -149,13 +158,15 @@ export class ValueSearch {
       this.text(text);
       return;
     }
-    for (const token of tokens) {
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
+      // A 'name': in a tuple is an attribute name, schema as in an item.
+      const name = token.kind === "string" && tokens[i + 1]?.text === ":";
       if (
         token.kind === "number" ||
-        token.kind === "quoted" ||
-        (token.kind === "string" && !this.source.producedText.has(token.text))
+        (token.kind === "string" && !name && !this.source.producedText.has(token.text))
       )
-        this.text(token.text, { note: `literal or name at character ${token.start}` });
+        this.text(token.text, { note: `literal at character ${token.start}` });
     }
   };
 }

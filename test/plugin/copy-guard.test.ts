@@ -197,7 +197,7 @@ const COPIES: { name: string; send: Send; field: string; attribute: string }[] =
       SSN,
     ]),
     field: "ssn",
-    attribute: "Statement (literal or name at character 65)",
+    attribute: "Statement (literal at character 65)",
   },
 ];
 
@@ -299,7 +299,16 @@ describe("copies the guard finds in names, binaries and any letter case", () => 
 
   it.each([
     ["a map key", { invites: { [EMAIL.toLowerCase()]: true } }, "Item.invites (an attribute name)"],
-    ["a top-level attribute name", { [`ssn_${SSN}`]: 1 }, "Item (an attribute name)"],
+    [
+      "a map key below the top level",
+      { seen: { by: { [`ssn_${SSN}`]: 1 } } },
+      "Item.seen.by (an attribute name)",
+    ],
+    [
+      "a digit-only string right after other digits",
+      { ssn: "5551234567", target: "+15551234567" },
+      "Item.target",
+    ],
     ["a binary attribute holding text", { blob: Buffer.from(`ssn=${SSN}`) }, "Item.blob"],
     ["a binary set", { blobs: new Set([Buffer.from("x"), Buffer.from(SSN)]) }, "Item.blobs[1]"],
     [
@@ -383,6 +392,53 @@ describe("what the copy guard lets through", () => {
     await expectRefused(
       put({ gsi1pk: `ssn#${SSN}` })(other, "doc"),
       other.fake,
+      "plaintext.copied",
+    );
+  });
+
+  it("top-level attribute names and first path steps are schema: a value occurring in them is no copy", async () => {
+    const ctx = setup(await guardConfig({ title: {} }));
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: { ...KEY, title: "Manager", managerId: "u#7" },
+      }),
+    );
+    await ctx.doc.send(
+      new UpdateCommand({
+        TableName: "Users",
+        Key: KEY,
+        UpdateExpression: "SET #t = :t, #m = :m",
+        ExpressionAttributeNames: { "#t": "title", "#m": "managerId" },
+        ExpressionAttributeValues: { ":t": "Manager", ":m": "u#7" },
+      }),
+    );
+    await ctx.client.send(
+      new ExecuteStatementCommand({
+        Statement: `INSERT INTO "Users" VALUE {'pk': ?, 'sk': ?, 'title': ?, 'managerId': ?}`,
+        Parameters: [{ S: "u" }, { S: "s" }, { S: "Manager" }, { S: "u#7" }],
+      }),
+    );
+    expect(ctx.fake.requests).toHaveLength(3);
+  });
+
+  it("needles of many distinct lengths beside a long text are searched in one pass per text", async () => {
+    const ctx = setup(await guardConfig({ contacts: {} }));
+    const contacts = Array.from({ length: 200 }, (_, i) => "c".repeat(i + 6));
+    const notes = "n".repeat(20_000);
+    const charCodeAt = jest.spyOn(String.prototype, "charCodeAt");
+    try {
+      await ctx.doc.send(new PutCommand({ TableName: "Users", Item: { ...KEY, contacts, notes } }));
+      // One scan of the notes (plus building the automaton): far below 200 lengths x 20,000 characters.
+      expect(charCodeAt.mock.calls.length).toBeLessThan(400_000);
+    } finally {
+      charCodeAt.mockRestore();
+    }
+    expect(ctx.fake.requests).toHaveLength(1);
+    const leaky = setup(await guardConfig({ contacts: {} }));
+    await expectRefused(
+      put({ contacts, notes: `${notes}${"C".repeat(150)}` })(leaky, "doc"),
+      leaky.fake,
       "plaintext.copied",
     );
   });

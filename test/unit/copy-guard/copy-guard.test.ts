@@ -153,7 +153,7 @@ describe("copy guard: the search", () => {
     );
   });
 
-  it("does not search table names or expression text; searches names and binary values", () => {
+  it("does not search table names, top-level names or expression text; searches nested names and binary values", () => {
     expect(() =>
       guardRequest(needles, {
         TableName: "jane@example.com",
@@ -161,9 +161,18 @@ describe("copy guard: the search", () => {
         Item: { a: { B: Buffer.from("no copy").toString("base64") } },
       }),
     ).not.toThrow();
+    expect(() =>
+      guardRequest(needles, {
+        UpdateExpression: "SET #a = :v",
+        ExpressionAttributeNames: { "#a": "jane@example.com" },
+      }),
+    ).not.toThrow();
     expect(
       refusal(() =>
-        guardRequest(needles, { ExpressionAttributeNames: { "#a": "jane@example.com" } }),
+        guardRequest(needles, {
+          UpdateExpression: "SET #s.#a = :v",
+          ExpressionAttributeNames: { "#s": "seen", "#a": "jane@example.com" },
+        }),
       ).attribute,
     ).toBe('ExpressionAttributeNames["#a"]');
     expect(
