@@ -506,3 +506,33 @@ describe("what the copy guard lets through", () => {
     );
   });
 });
+
+describe("a write refused for a copy", () => {
+  it("does not reach the SDK logger with the copy, through either client, BatchWrite and TransactWrite too", async () => {
+    const lines: string[] = [];
+    const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
+    const ctx = setup(await guardConfig(), {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    const copy = { gsi1pk: `$app#email_${EMAIL.toLowerCase()}` };
+    for (const kind of ["client", "doc"] as const)
+      await put(copy)(ctx, kind).catch(() => undefined);
+    await ctx.doc
+      .send(
+        new BatchWriteCommand({
+          RequestItems: { Users: [{ PutRequest: { Item: item({ ...copy, sk: "b" }) } }] },
+        }),
+      )
+      .catch(() => undefined);
+    await ctx.doc
+      .send(
+        new TransactWriteCommand({
+          TransactItems: [{ Put: { TableName: "Users", Item: item(copy) } }],
+        }),
+      )
+      .catch(() => undefined);
+    expect(ctx.fake.requests).toHaveLength(0);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n").toLowerCase()).not.toContain(EMAIL.toLowerCase());
+  });
+});
