@@ -95,15 +95,48 @@ describe("copy guard, for any item", () => {
     );
   });
 
-  it("an item whose other values cannot contain an encrypted value is never refused", async () => {
+  it("an item whose other values hold no copy, near misses included, is never refused", async () => {
+    const anyText = fc
+      .array(fc.constantFrom(...SECRET_CHARS, ...OTHER_CHARS), { maxLength: 12 })
+      .map((c) => c.join(""));
+    const anyOthers = fc.array(fc.tuple(fc.constantFrom(...PLACES), anyText), { maxLength: 8 });
     await fc.assert(
-      fc.asyncProperty(secret, others, async (s, rest) => {
-        const item = baseItem(rest);
-        s.set(item);
-        const { fake, doc } = setup(config());
-        await doc.send(new PutCommand({ TableName: "Users", Item: item }));
-        expect(fake.requests).toHaveLength(1);
-      }),
+      fc.asyncProperty(
+        secret,
+        anyOthers,
+        fc.constantFrom(...PLACES),
+        fc.nat(),
+        async (s, rest, where, k) => {
+          const needle = s.text.toLowerCase();
+          const at = k % s.text.length;
+          // Near misses: the value cut short at either end, one character changed, and for a number, inside a longer number.
+          const near = [
+            s.text.slice(0, -1),
+            s.text.slice(1),
+            `${s.text.slice(0, at)}z${s.text.slice(at + 1)}`,
+            ...(s.field === "pin" ? [`9${s.text}`, `${s.text}0`] : []),
+          ];
+          const copied = (text: string) => {
+            const t = text.toLowerCase();
+            if (s.field !== "pin") return t.includes(needle);
+            for (let i = t.indexOf(needle); i >= 0; i = t.indexOf(needle, i + 1))
+              if (!/[0-9]/.test(t[i - 1] ?? "") && !/[0-9]/.test(t[i + needle.length] ?? ""))
+                return true;
+            return false;
+          };
+          const texts = [...rest.map(([w, t]) => (w === "sk" ? `profile#${t}` : t)), ...near];
+          fc.pre(!texts.some(copied));
+          const item = baseItem(rest);
+          s.set(item);
+          near.forEach((text, i) => {
+            item[`near${i}`] = text;
+            if (where !== "sk") place(item, where, text);
+          });
+          const { fake, doc } = setup(config());
+          await doc.send(new PutCommand({ TableName: "Users", Item: item }));
+          expect(fake.requests).toHaveLength(1);
+        },
+      ),
       { numRuns: 150 },
     );
   });
