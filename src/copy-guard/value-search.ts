@@ -144,10 +144,11 @@ export class ValueSearch {
   };
 
   /**
-   * A PartiQL statement's literals: its 'strings' and numbers, not its
-   * names ("quoted" names, and the 'names': of a tuple). Beacons the library
-   * wrote into the text are skipped. Text the lexer refuses is searched
-   * whole.
+   * A PartiQL statement's literals: its 'strings' and numbers, and names
+   * below the top level (a nested tuple's 'name':, a "name" after a `.`),
+   * as map keys are searched in an item; not top-level attribute names.
+   * Beacons the library wrote into the text are skipped. Text the lexer
+   * refuses is searched whole.
    */
   statement = (text: unknown): void => {
     if (typeof text !== "string") return;
@@ -158,13 +159,18 @@ export class ValueSearch {
       this.text(text);
       return;
     }
+    let depth = 0;
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i]!;
-      // A 'name': in a tuple is an attribute name, schema as in an item.
-      const name = token.kind === "string" && tokens[i + 1]?.text === ":";
+      if (token.text === "{" && token.kind === "op") depth++;
+      else if (token.text === "}" && token.kind === "op") depth--;
+      // A 'name': of the outer tuple and a "name" or name after no `.` are top-level attribute names: schema, as in an item.
+      const topName = token.kind === "string" && tokens[i + 1]?.text === ":" && depth <= 1;
+      const nestedName = token.kind === "quoted" && tokens[i - 1]?.text === ".";
       if (
         token.kind === "number" ||
-        (token.kind === "string" && !name && !this.source.producedText.has(token.text))
+        nestedName ||
+        (token.kind === "string" && !topName && !this.source.producedText.has(token.text))
       )
         this.text(token.text, { note: `literal at character ${token.start}` });
     }

@@ -5,6 +5,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import type { WireItem } from "../format/wire";
 import { type Settled } from "../items/settle";
 import { formatExportLine, keyOf, parseExportLine } from "./export-line";
+import { printableKey } from "../copy-guard/key-copies";
 
 /** A line that could not be transformed: where it is and why, never its content. */
 export interface LineFailure {
@@ -118,10 +119,9 @@ export function itemLineTransform(
           out += formatExportLine(item);
           stats.items++;
         } else {
-          // A copy of a secret may sit in the key itself: such a failure names the line only.
-          const key = EncryptionError.is(result.error, "plaintext.copied")
-            ? undefined
-            : keyOf(table, item);
+          // A copy of a secret may sit in the key itself, whatever the failure: such a key attribute is not printed.
+          const plain = keyOf(table, item);
+          const key = plain && printableKey(table, item, plain);
           fail({ line, key, error: located(result.error, line, key) });
         }
       });

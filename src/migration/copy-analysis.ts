@@ -1,6 +1,6 @@
 import type { ResolvedTable } from "../config/resolved-config";
 import { CopyNeedles } from "../copy-guard/copy-needles";
-import { CopyMatcher } from "../copy-guard/find-copy";
+import { keyAttributesWithCopies } from "../copy-guard/key-copies";
 import { ValueSearch } from "../copy-guard/value-search";
 import { forEachSlot } from "../engine/field-locator";
 import { EncryptionError } from "../errors/encryption-error";
@@ -29,15 +29,6 @@ function firstCopy(
     if (!EncryptionError.is(error, "plaintext.copied")) throw error;
     return { attribute: error.attribute!, field: error.field! };
   }
-}
-
-/** A key attribute's text (S, N, or B as UTF-8). */
-function keyText(value: unknown): string | undefined {
-  const v = value as { S?: unknown; N?: unknown; B?: unknown } | undefined;
-  if (typeof v?.S === "string") return v.S;
-  if (typeof v?.N === "string") return v.N;
-  if (typeof v?.B === "string") return Buffer.from(v.B, "base64").toString("utf8");
-  return undefined;
 }
 
 /**
@@ -73,11 +64,7 @@ export function findStoredCopies(
     for (const attribute of table.beaconAttributes.keys()) needles.skip(analysis.item[attribute]);
     const hit = firstCopy(needles, analysis.item);
     if (!hit) continue;
-    const matcher = new CopyMatcher(needles.needles);
-    const keyCopies = [table.partitionKey, table.sortKey].filter((name): name is string => {
-      const text = name === undefined ? undefined : keyText(analysis.item[name]);
-      return text !== undefined && matcher.find(text) !== undefined;
-    });
+    const keyCopies = keyAttributesWithCopies(table, analysis.item, needles);
     copies.push({ item: analysis.item, ...hit, keyCopies });
   }
   return copies;

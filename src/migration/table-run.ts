@@ -33,6 +33,7 @@ import {
 import { type MigrationField, migrationFields } from "./migration-field";
 import { analysePage, type ItemAnalysis } from "./page-analysis";
 import { findStoredCopies } from "./copy-analysis";
+import { redactKey } from "../copy-guard/key-copies";
 import { RateLimiter } from "./rate-limiter";
 import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from "./retry";
 import { TableCheckpointStore } from "./table-checkpoint-store";
@@ -452,13 +453,6 @@ interface PageOutcome {
   notCurrent: boolean;
 }
 
-/** A key to list, without the key attributes that hold a copy: a report must not print the plaintext it reports. */
-function redactedKey(key: WireItem, attributes: readonly string[]): WireItem {
-  const out = { ...key };
-  for (const name of attributes) if (name in out) out[name] = { S: "[redacted: holds a copy]" };
-  return out;
-}
-
 /** `verify`: items of the page whose unencrypted attributes hold a copy of an encrypted field's plaintext. */
 function countCopies(run: Run, page: readonly ItemAnalysis[]): void {
   const { report } = run;
@@ -469,11 +463,11 @@ function countCopies(run: Run, page: readonly ItemAnalysis[]): void {
       // The item may be listed already (an undecryptable value): its key there holds the copy too.
       const listed = JSON.stringify(key);
       for (const p of report.undecryptable)
-        if (JSON.stringify(p.key) === listed) p.key = redactedKey(p.key, copy.keyCopies);
+        if (JSON.stringify(p.key) === listed) p.key = redactKey(p.key, copy.keyCopies);
     }
     if (report.copies && report.copies.length < MAX_LISTED)
       report.copies.push({
-        key: redactedKey(key, copy.keyCopies),
+        key: redactKey(key, copy.keyCopies),
         field: copy.field,
         attribute: copy.attribute,
         code: "plaintext.copied",

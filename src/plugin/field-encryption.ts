@@ -78,7 +78,7 @@ export function fieldEncryption(
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
-  // A request refused for a copy of a secret holds it where the filter does not look (any attribute): its input is not logged at all.
+  // A request the plugin refuses may hold a copy of a secret where the filter does not look (any attribute): its input is not logged at all.
   const copied = new WeakSet<HandlerExecutionContext>();
   const redactAll = () => REDACTED;
   const setLogFilters = (context: HandlerExecutionContext): void => {
@@ -128,10 +128,9 @@ export function fieldEncryption(
     try {
       plan = await planRequest(resolved, cipher, operation, body);
     } catch (error) {
-      if (EncryptionError.is(error, "plaintext.copied")) {
-        copied.add(context);
-        setLogFilters(context);
-      }
+      // Whatever the refusal (the plan, KMS, the size, the copy guard): the guard may not have run yet.
+      copied.add(context);
+      setLogFilters(context);
       throw error;
     }
     if (plan) {

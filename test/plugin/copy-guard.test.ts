@@ -508,6 +508,48 @@ describe("what the copy guard lets through", () => {
 });
 
 describe("a write refused for a copy", () => {
+  it("a write refused for another reason, before the guard ran, does not log its copy either", async () => {
+    const lines: string[] = [];
+    const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
+    const ctx = setup(await guardConfig(), {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    const copy = { gsi1pk: `$app#email_${EMAIL.toLowerCase()}` };
+    // Too large once encrypted (item.tooLarge), and a plan-time refusal (a comparison on an encrypted field).
+    await put({ ...copy, ssn: "x".repeat(500_000) })(ctx, "doc").catch(() => undefined);
+    await put(copy, {
+      ConditionExpression: "ssn > :c",
+      ExpressionAttributeValues: { ":c": "a" },
+    })(ctx, "doc").catch(() => undefined);
+    expect(ctx.fake.requests).toHaveLength(0);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n").toLowerCase()).not.toContain(EMAIL.toLowerCase());
+  });
+
+  it("PartiQL names below the top level are searched like nested map keys", async () => {
+    const ctx = setup(await guardConfig());
+    await expectRefused(
+      ctx.doc.send(
+        new DocExecuteStatementCommand({
+          Statement: `INSERT INTO "Users" VALUE {'pk': 'u', 'sk': 's', 'ssn': ?, 'seen': {'x${SSN}': true}}`,
+          Parameters: [SSN],
+        }),
+      ),
+      ctx.fake,
+      "plaintext.copied",
+    );
+    await expectRefused(
+      ctx.doc.send(
+        new DocExecuteStatementCommand({
+          Statement: `UPDATE "Users" SET ssn = ? SET seen."x${SSN}" = true WHERE pk = 'u' AND sk = 's'`,
+          Parameters: [SSN],
+        }),
+      ),
+      ctx.fake,
+      "plaintext.copied",
+    );
+  });
+
   it("does not reach the SDK logger with the copy, through either client, BatchWrite and TransactWrite too", async () => {
     const lines: string[] = [];
     const log = (...a: unknown[]) => lines.push(JSON.stringify(a));

@@ -87,3 +87,34 @@ describe("the copy guard outside a client", () => {
     expect(back.map((i) => i.email)).toEqual([{ S: "a@example.com" }, { S: "c@example.com" }]);
   });
 });
+
+describe("import-encrypt failures for other reasons", () => {
+  it("do not print a key attribute that holds a copy of the line's values", async () => {
+    const lines = [
+      {
+        pk: { S: "u#2" },
+        sk: { S: "b@example.com" },
+        email: { S: "b@example.com" },
+        profile: { S: "not a map" },
+      },
+    ].map((Item) => JSON.stringify({ Item }));
+    const failures: { error: unknown; key: unknown }[] = [];
+    await pipeline(
+      Readable.from([Buffer.from(`${lines.join("\n")}\n`)]),
+      encryptImportStream(config, {
+        table: "Users",
+        maxFailedLines: 5,
+        onLineError: (f) => failures.push({ error: f.error, key: f.key }),
+      }),
+      new Writable({
+        write(_c: Buffer, _e, cb) {
+          cb();
+        },
+      }),
+    );
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toMatchObject({ code: "value.unsupportedType" });
+    expect(String(failures[0]!.error)).not.toContain("b@example.com");
+    expect(failures[0]!.key).toEqual({ pk: { S: "u#2" }, sk: { S: "[redacted: holds a copy]" } });
+  });
+});
