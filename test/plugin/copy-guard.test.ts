@@ -507,13 +507,19 @@ describe("what the copy guard lets through", () => {
   });
 });
 
+/** The guard config on a client whose SDK logger writes every line to `lines`. */
+async function loggedSetup() {
+  const lines: string[] = [];
+  const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
+  const ctx = setup(await guardConfig(), {
+    logger: { debug: log, info: log, warn: log, error: log },
+  });
+  return { ctx, lines };
+}
+
 describe("a write refused for a copy", () => {
   it("a write refused for another reason, before the guard ran, does not log its copy either", async () => {
-    const lines: string[] = [];
-    const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
-    const ctx = setup(await guardConfig(), {
-      logger: { debug: log, info: log, warn: log, error: log },
-    });
+    const { ctx, lines } = await loggedSetup();
     const copy = { gsi1pk: `$app#email_${EMAIL.toLowerCase()}` };
     // Too large once encrypted (item.tooLarge), and a plan-time refusal (a comparison on an encrypted field).
     await put({ ...copy, ssn: "x".repeat(500_000) })(ctx, "doc").catch(() => undefined);
@@ -551,11 +557,7 @@ describe("a write refused for a copy", () => {
   });
 
   it("does not reach the SDK logger with the copy, through either client, BatchWrite and TransactWrite too", async () => {
-    const lines: string[] = [];
-    const log = (...a: unknown[]) => lines.push(JSON.stringify(a));
-    const ctx = setup(await guardConfig(), {
-      logger: { debug: log, info: log, warn: log, error: log },
-    });
+    const { ctx, lines } = await loggedSetup();
     const copy = { gsi1pk: `$app#email_${EMAIL.toLowerCase()}` };
     for (const kind of ["client", "doc"] as const)
       await put(copy)(ctx, kind).catch(() => undefined);

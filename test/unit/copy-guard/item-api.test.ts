@@ -6,6 +6,7 @@ import {
   encryptImportStream,
   EncryptionError,
   type FieldEncryptionConfig,
+  type LineFailure,
   LocalKeyProvider,
 } from "../../../src";
 
@@ -18,6 +19,27 @@ const config: FieldEncryptionConfig = {
 };
 
 const SSN = "123-45-6789";
+
+/** Runs lines through import-encrypt, collecting the output and each failed line. */
+async function runImport(lines: string[]) {
+  const failures: LineFailure[] = [];
+  let out = "";
+  await pipeline(
+    Readable.from([Buffer.from(`${lines.join("\n")}\n`)]),
+    encryptImportStream(config, {
+      table: "Users",
+      maxFailedLines: 5,
+      onLineError: (f) => failures.push(f),
+    }),
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    }),
+  );
+  return { failures, out };
+}
 
 describe("the copy guard outside a client", () => {
   it("encryptItem refuses an item whose other attributes hold a copy, naming attribute and field", async () => {
@@ -56,22 +78,7 @@ describe("the copy guard outside a client", () => {
       { pk: { S: "u#2" }, sk: { S: "b@example.com" }, email: { S: "b@example.com" } },
       { pk: { S: "u#3" }, sk: { S: "p" }, email: { S: "c@example.com" } },
     ].map((Item) => JSON.stringify({ Item }));
-    const failures: { line: number; error: unknown }[] = [];
-    let out = "";
-    await pipeline(
-      Readable.from([Buffer.from(`${lines.join("\n")}\n`)]),
-      encryptImportStream(config, {
-        table: "Users",
-        maxFailedLines: 5,
-        onLineError: (f) => failures.push({ line: f.line, error: f.error }),
-      }),
-      new Writable({
-        write(chunk: Buffer, _e, cb) {
-          out += chunk.toString();
-          cb();
-        },
-      }),
-    );
+    const { failures, out } = await runImport(lines);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.line).toBe(2);
     expect(failures[0]!.error).toMatchObject({ code: "plaintext.copied", attribute: "sk" });
@@ -98,20 +105,7 @@ describe("import-encrypt failures for other reasons", () => {
         profile: { S: "not a map" },
       },
     ].map((Item) => JSON.stringify({ Item }));
-    const failures: { error: unknown; key: unknown }[] = [];
-    await pipeline(
-      Readable.from([Buffer.from(`${lines.join("\n")}\n`)]),
-      encryptImportStream(config, {
-        table: "Users",
-        maxFailedLines: 5,
-        onLineError: (f) => failures.push({ error: f.error, key: f.key }),
-      }),
-      new Writable({
-        write(_c: Buffer, _e, cb) {
-          cb();
-        },
-      }),
-    );
+    const { failures } = await runImport(lines);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.error).toMatchObject({ code: "value.unsupportedType" });
     expect(String(failures[0]!.error)).not.toContain("b@example.com");
