@@ -2,6 +2,7 @@ import { startDynamoDBLocal, type DynamoDBLocal } from "../../scripts/dynamodb-l
 import type { Comparison, HarnessOptions } from "../harness";
 import { beacons } from "./beacons";
 import { bytes } from "./bytes";
+import { copyGuard } from "./copy-guard";
 import { dynamoLocal } from "./dynamodb-local";
 import { exportMemory, itemApi } from "./item-api";
 import { kmsEconomics } from "./kms-economics";
@@ -50,6 +51,7 @@ export function sections(
     { name: "item-api", run: () => itemApi(options, quick) },
     { name: "export-memory", run: () => exportMemory(quick) },
     { name: "tenants", run: () => multiTenant(options, quick) },
+    { name: "copy-guard", run: () => copyGuard(options, quick) },
   ];
   return { sections: list, close };
 }

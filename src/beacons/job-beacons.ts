@@ -13,16 +13,18 @@ import {
  * Plans and computes the beacons of whole items being written (the item API's
  * `encryptItem(s)`; the plugin does the same for every Put): each beacon
  * attribute is set from the item's own field, and removed when it is absent.
+ * Returns the computed writes (for the copy guard).
  */
 export async function planJobBeacons(
   config: ResolvedConfig,
   cipher: ItemCipher,
   jobs: readonly ItemJob[],
-): Promise<void> {
+): Promise<readonly BeaconWrite[]> {
   const writes: BeaconWrite[] = [];
   for (const { table, item } of jobs)
     planItemBeacons(table, item, writes, writtenBackBy(cipher, table, item));
   await applyBeaconWrites(config, writes);
+  return writes;
 }
 
 /** Whether a WriteOnly client writes back, unchanged, a stored value its own read returned for this item (`keyed` holds its key) and field. */

@@ -84,6 +84,10 @@ function summary(report: MigrationReport): string {
   }
   for (const p of report.undecryptable)
     out.push(`  undecryptable: key ${JSON.stringify(p.key)} field ${p.field ?? "?"}: ${p.code}`);
+  for (const p of report.copies ?? [])
+    out.push(
+      `  copy: key ${JSON.stringify(p.key)} attribute ${p.attribute ?? "?"} holds the plaintext of field ${p.field ?? "?"}`,
+    );
   for (const p of report.failures)
     out.push(`  failed: key ${JSON.stringify(p.key)}: ${p.code} ${p.message ?? ""}`);
   const i = report.items;
@@ -93,7 +97,7 @@ function summary(report: MigrationReport): string {
     );
   if (report.command !== "migrate")
     out.push(
-      `  items: ${i.current} current, ${i.notCurrent} with values or beacons to rewrite, ${i.skipped} with undecryptable values`,
+      `  items: ${i.current} current, ${i.notCurrent} with values or beacons to rewrite, ${i.skipped} with undecryptable values${i.copies !== undefined ? `, ${i.copies} holding a copy of an encrypted value in plaintext` : ""}`,
     );
   for (const note of report.notes) out.push(`  note: ${note}`);
   if (report.error) out.push(`error: ${report.error.message}`);

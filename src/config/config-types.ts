@@ -1,5 +1,6 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { BeaconKeyOptions, BeaconOptions } from "../beacons/beacon-options";
+import type { CopyGuardOptions } from "../copy-guard/copy-guard-options";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionErrorCode } from "../errors/error-codes";
 import type { ContextOption, KeyIdOption } from "../tenancy/tenancy-types";
@@ -86,6 +87,15 @@ export interface FieldOptions extends FieldPolicy {
    * docs/searchable-encryption.md). Needs `beaconKey`.
    */
   beacon?: BeaconOptions;
+  /**
+   * The guard against copies of this field's plaintext elsewhere in a write
+   * (see {@link CopyGuardOptions}): options overriding the config's, or
+   * `false` to switch it off for this field. `false` is unsafe: the plaintext
+   * may then reach DynamoDB inside another attribute (an ORM's composite key,
+   * a denormalised copy) with no error. There is no config-wide or table-wide
+   * off switch.
+   */
+  copyGuard?: CopyGuardOptions | false;
 }
 
 /** One table: its key schema, which the ciphertext is bound to, and its fields. */
@@ -191,6 +201,12 @@ export interface FieldEncryptionConfig extends FieldPolicy {
    * when a field has a `beacon`; kept only wrapped, unwrapped once per process.
    */
   beaconKey?: BeaconKeyOptions;
+  /**
+   * The guard against copies of encrypted plaintext in the rest of a write,
+   * for every field (a field's own `copyGuard` overrides it). Default
+   * `{ minLength: 6 }`. It cannot be switched off here, only per field.
+   */
+  copyGuard?: CopyGuardOptions;
   /** The tables with encrypted fields, by table name. Requests to other tables pass through unparsed. */
   tables: Record<string, TableOptions>;
 }

@@ -13,6 +13,7 @@ import {
   resolveFieldKeys,
 } from "../tenancy/resolve-tenancy";
 import type { ContextValue, KeyIdOption } from "../tenancy/tenancy-types";
+import { resolveFieldCopyGuard, resolveTopCopyGuard } from "../copy-guard/copy-guard-options";
 import { checkTableBeacons, resolveBeacon, resolveBeaconKey } from "../beacons/resolve-beacon";
 import { checkTableComposites } from "../beacons/resolve-composites";
 import type { ResolvedConfig, ResolvedField, ResolvedTable } from "./resolved-config";
@@ -38,6 +39,7 @@ const TOP_KEYS = new Set<string>([
   "undecryptableItems",
   "onEvent",
   "beaconKey",
+  "copyGuard",
   "tables",
 ]);
 const TABLE_KEYS = new Set<string>([
@@ -47,7 +49,7 @@ const TABLE_KEYS = new Set<string>([
   "logicalName",
   "fields",
 ]);
-const FIELD_KEYS = new Set<string>([...POLICY_KEYS, "beacon"]);
+const FIELD_KEYS = new Set<string>([...POLICY_KEYS, "beacon", "copyGuard"]);
 const CACHE_KEYS = new Set(["maxAgeMs", "maxUses", "maxEntries"]);
 
 export const CACHE_DEFAULTS = { maxAgeMs: 300_000, maxUses: 100_000, maxEntries: 1000 } as const;
@@ -137,6 +139,7 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
   if (!isPlainObject(input)) fail("config", "expected an object");
   checkKeys(input, TOP_KEYS, "config");
   const top = checkPolicy(input, "config");
+  const copyGuard = resolveTopCopyGuard(input.copyGuard);
 
   const cacheInput = input.cache as unknown;
   let cache = { enabled: true, ...CACHE_DEFAULTS } as {
@@ -308,6 +311,11 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
         encryptCacheKey: encryptCacheKey(provider.id, keyId, context),
         tenancy: undefined,
         beacon: resolveBeacon(fieldInput.beacon, segments, `${fieldWhere}.beacon`),
+        copyGuard: resolveFieldCopyGuard(
+          fieldInput.copyGuard,
+          copyGuard,
+          `${fieldWhere}.copyGuard`,
+        ),
       };
       resolvedField.tenancy = keys.tenancy?.(resolvedField);
       resolved.push(Object.freeze(resolvedField));

@@ -1,5 +1,6 @@
 import type { ResolvedBeacon, ResolvedBeaconKey } from "../beacons/resolved-beacon";
 import type { CompositeBinding } from "../beacons/resolve-composites";
+import type { ResolvedCopyGuard } from "../copy-guard/copy-guard-options";
 import type { DataKeyCacheLimits } from "../keys/data-key-cache";
 import type { KeyProvider } from "../keys/key-provider";
 import type { EncryptionContext, FieldEncryptionEvent, StoredFormat } from "./config-types";
@@ -36,6 +37,8 @@ export interface ResolvedField {
   readonly tenancy: FieldTenancy | undefined;
   /** The field's blind index, when it has one (src/beacons). */
   readonly beacon: ResolvedBeacon | undefined;
+  /** The shortest plaintext the copy guard searches for, or `false` when the field opted out (src/copy-guard). */
+  readonly copyGuard: ResolvedCopyGuard;
 }
 
 /** A table with every default applied. Frozen. */

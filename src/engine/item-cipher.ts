@@ -27,6 +27,7 @@ import type { BindingKey } from "./binding-key";
 import { isValueFailure, undecryptableError } from "./decrypt-failure";
 import { type FieldSlot, forEachSlot, type ShapeMismatch } from "./field-locator";
 import { HandedOutCiphertexts } from "./handed-out-ciphertexts";
+import type { CopyNeedles } from "../copy-guard/copy-needles";
 import { fieldForItem } from "../tenancy/field-for-item";
 
 export type { BindingKey } from "./binding-key";
@@ -298,9 +299,20 @@ export class ItemCipher {
    * Encrypts every configured field of every item, and each extra value
    * (an update's `:value`, a PartiQL parameter), or throws. Every check and
    * KMS call happens before the first value is replaced; a failure leaves the
-   * request unsent (it is the plugin's own copy of the body).
+   * request unsent (it is the plugin's own copy of the body). With `needles`,
+   * records each plaintext for the copy guard (a job's under its item) and
+   * each value it produced or kept as written back, which the guard skips.
+   * `check` runs once every value is replaced (the copy guard on the final
+   * items); when it throws, every value is put back as it was, so that a
+   * caller retrying the items one by one (imports) never encrypts a
+   * ciphertext as if it were plaintext.
    */
-  async encryptItems(jobs: readonly ItemJob[], values: readonly ValueTarget[] = []): Promise<void> {
+  async encryptItems(
+    jobs: readonly ItemJob[],
+    values: readonly ValueTarget[] = [],
+    needles?: CopyNeedles,
+    check?: () => void,
+  ): Promise<void> {
     const pending: PendingEncrypt[] = [];
     const slots: FieldSlot[] = [];
     const collectSlot = (slot: FieldSlot) => slots.push(slot);
@@ -315,7 +327,8 @@ export class ItemCipher {
         if (slots.length === 0) continue;
         key ??= itemKey(table, item, job.key, { table: table.name });
         const itemField = fieldForItem(table, field, item, job.key);
-        for (const slot of slots) this.collectEncrypt(table, itemField, slot, key, pending);
+        for (const slot of slots)
+          this.collectEncrypt(table, itemField, slot, key, pending, needles, item);
       }
     }
     for (const value of values)
@@ -325,6 +338,7 @@ export class ItemCipher {
         value.slot,
         value.key,
         pending,
+        needles,
       );
     if (pending.length === 0) return;
 
@@ -386,13 +400,23 @@ export class ItemCipher {
           p.field.format === "pydynox"
             ? sealPydynox(key, wrapped, p.plaintext.toString("utf8"))
             : seal(key, wrapped, p.plaintext, this.aadFor(p, ENVELOPE_VERSION));
-        setSlot(p.slot, { S: stored });
+        const sent = { S: stored };
+        needles?.skip(sent);
+        setSlot(p.slot, sent);
         p.plaintext.fill(0);
       }
     }
     for (let i = 0; i < direct.length; i++) {
-      setSlot(direct[i]!.slot, { S: toDirect(blobs[i]!) });
+      const sent = { S: toDirect(blobs[i]!) };
+      needles?.skip(sent);
+      setSlot(direct[i]!.slot, sent);
       direct[i]!.plaintext.fill(0);
+    }
+    try {
+      check?.();
+    } catch (error) {
+      for (const p of pending) setSlot(p.slot, p.slot.value);
+      throw error;
     }
   }
 
@@ -402,6 +426,8 @@ export class ItemCipher {
     slot: FieldSlot,
     key: BindingKey,
     pending: PendingEncrypt[],
+    needles?: CopyNeedles,
+    owner?: object,
   ): void {
     const at = { table: table.name, field: field.path };
     if (field.mode === "ReadOnly") {
@@ -419,7 +445,10 @@ export class ItemCipher {
       Object.keys(value).length === 1
     ) {
       // The record names the key and context the value was read under, so it is kept only for the same tenant.
-      if (this.handedOut.has(table.logicalName, handedOutName(field), key, value.S)) return;
+      if (this.handedOut.has(table.logicalName, handedOutName(field), key, value.S)) {
+        needles?.skip(slot.value);
+        return;
+      }
       // Precondition: a value read under one tenant is not written back to the item under another, where no reader could open it.
       if (this.handedOut.has(table.logicalName, field.path, key, value.S))
         throw new EncryptionError(
@@ -448,6 +477,7 @@ export class ItemCipher {
         );
       }
     }
+    needles?.add(table, field, slot.value, owner);
     pending.push({ slot, field, table, key, plaintext });
   }
 

@@ -18,6 +18,8 @@ export interface EncryptionErrorDetails {
   table?: string;
   /** The configured field path, such as `card.number` or `addresses[].zip`. */
   field?: string;
+  /** The attribute (or request location) an error is about, such as where a copy of a field's plaintext was found. */
+  attribute?: string;
   /** The underlying KMS or crypto error. */
   cause?: unknown;
   /** For a response whose values failed to decrypt: each failed item (at most 100). */
@@ -33,6 +35,8 @@ export class EncryptionError extends Error {
   readonly code: EncryptionErrorCode;
   readonly table: string | undefined;
   readonly field: string | undefined;
+  /** The attribute or request location the error is about, when it is not the field itself (`plaintext.copied`). */
+  readonly attribute: string | undefined;
   /** For a response whose values failed to decrypt: each failed item, by key and field. */
   readonly items: readonly UndecryptableItem[] | undefined;
 
@@ -41,6 +45,7 @@ export class EncryptionError extends Error {
     this.code = code;
     this.table = details.table;
     this.field = details.field;
+    this.attribute = details.attribute;
     this.items = details.items;
   }
 

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   "value.invalid",
   "value.tooLarge",
   "value.unsupportedType",
+  // An encrypted value's plaintext copied into what a write sends unencrypted.
+  "plaintext.copied",
   // Keys and contexts chosen per item (multi-tenant).
   "tenant.attributeMissing",
   "tenant.attributeInvalid",

@@ -60,5 +60,9 @@ export function encryptImportStream(
 ): ItemLineTransform {
   const engine = sharedEngine(source);
   const table = requireTable(engine.resolved, options.table);
-  return itemLineTransform(table, (groups) => settleEncrypt(engine.cipher, groups), options);
+  return itemLineTransform(
+    table,
+    (groups) => settleEncrypt(engine.cipher, groups, { guard: true }),
+    options,
+  );
 }

@@ -5,6 +5,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import type { WireItem } from "../format/wire";
 import { type Settled } from "../items/settle";
 import { formatExportLine, keyOf, parseExportLine } from "./export-line";
+import { printableKey } from "../copy-guard/key-copies";
 
 /** A line that could not be transformed: where it is and why, never its content. */
 export interface LineFailure {
@@ -63,6 +64,7 @@ function located(error: unknown, line: number, key: WireItem | undefined): Encry
     return new EncryptionError(error.code, `${where}: ${error.message}`, {
       table: error.table,
       field: error.field,
+      attribute: error.attribute,
       cause: error.cause ?? error,
     });
   }
@@ -117,7 +119,9 @@ export function itemLineTransform(
           out += formatExportLine(item);
           stats.items++;
         } else {
-          const key = keyOf(table, item);
+          // A copy of a secret may sit in the key itself, whatever the failure: such a key attribute is not printed.
+          const plain = keyOf(table, item);
+          const key = plain && printableKey(table, item, plain);
           fail({ line, key, error: located(result.error, line, key) });
         }
       });

@@ -1,5 +1,8 @@
 import type { FieldEncryptionConfig } from "../config/config-types";
 import type { ItemJob } from "../engine/item-cipher";
+import { CopyNeedles } from "../copy-guard/copy-needles";
+import { beaconNeedles } from "../copy-guard/beacon-needles";
+import { guardItems } from "../copy-guard/guard-request";
 import { EncryptionError } from "../errors/encryption-error";
 import { fieldEncryption, type FieldEncryptionPlugin } from "../plugin/field-encryption";
 import { decryptRecords, type StreamRecordOptions } from "../streams/decrypt-stream-records";
@@ -182,8 +185,14 @@ function build<S extends ItemShape>(
     async encryptItems(table, items) {
       const jobs = await toJobs(table, items);
       // Beacons as a Put through the plugin writes them, from the plaintext, before encrypting.
-      await planJobBeacons(resolved, cipher, jobs);
-      await cipher.encryptItems(jobs);
+      const needles = new CopyNeedles();
+      beaconNeedles(needles, await planJobBeacons(resolved, cipher, jobs));
+      await cipher.encryptItems(jobs, [], needles);
+      // As the plugin refuses a Put whose other attributes hold a copy of an encrypted value.
+      guardItems(
+        needles,
+        jobs.map((j) => j.item),
+      );
       return back(jobs);
     },
     async decryptItem(table, item) {

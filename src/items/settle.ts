@@ -1,4 +1,6 @@
 import type { ItemCipher, ItemJob } from "../engine/item-cipher";
+import { CopyNeedles } from "../copy-guard/copy-needles";
+import { guardItems } from "../copy-guard/guard-request";
 
 /** What one group of a settled batch came to: done in place, or the error that stopped it. */
 export type Settled = { ok: true } | { ok: false; error: unknown };
@@ -40,6 +42,24 @@ export const settleDecrypt = (cipher: ItemCipher, groups: readonly (readonly Ite
     await cipher.decryptItems(jobs);
   }, groups);
 
-/** {@link settle} for encrypting. */
-export const settleEncrypt = (cipher: ItemCipher, groups: readonly (readonly ItemJob[])[]) =>
-  settle((jobs) => cipher.encryptItems(jobs), groups);
+/**
+ * {@link settle} for encrypting. With `guard`, each item is also refused
+ * (`plaintext.copied`) when one of its other attributes holds a copy of one
+ * of its encrypted values, as a Put through the plugin would be.
+ */
+export const settleEncrypt = (
+  cipher: ItemCipher,
+  groups: readonly (readonly ItemJob[])[],
+  options: { guard?: boolean } = {},
+) =>
+  settle(async (jobs) => {
+    if (!options.guard) return cipher.encryptItems(jobs);
+    const needles = new CopyNeedles();
+    // Refused items are put back as they were, for the one-by-one pass.
+    await cipher.encryptItems(jobs, [], needles, () =>
+      guardItems(
+        needles,
+        jobs.map((j) => j.item),
+      ),
+    );
+  }, groups);

@@ -88,6 +88,8 @@ export interface KeyCount {
 export interface ItemProblem {
   key: WireItem;
   field?: string;
+  /** For a copy (`plaintext.copied`): the unencrypted attribute that holds the field's plaintext. */
+  attribute?: string;
   code: string;
   message?: string;
 }
@@ -125,6 +127,8 @@ export interface MigrationReport {
     failed: number;
     /** Items holding an undecryptable or misshapen value, left as they are (their other fields may have been rewritten). */
     skipped: number;
+    /** `verify`: items whose unencrypted attributes hold a copy of an encrypted field's plaintext (listed in `copies`). */
+    copies?: number;
   };
   fields: Record<string, FieldCounts>;
   keys: KeyCount[];
@@ -132,6 +136,13 @@ export interface MigrationReport {
   undecryptable: ItemProblem[];
   /** The first failed items. */
   failures: ItemProblem[];
+  /**
+   * `verify`: the first items whose unencrypted attributes hold a copy of an
+   * encrypted field's plaintext (`code: "plaintext.copied"`), by key,
+   * attribute and field, never the value. Such items make the status
+   * `notCurrent`. Absent for `migrate` and `keys`.
+   */
+  copies?: ItemProblem[];
   /** Remarks that qualify the counts, such as a resumed checkpoint whose earlier pages held values not current. */
   notes: string[];
   /** What stopped the run, when something did. */

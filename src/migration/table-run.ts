@@ -32,6 +32,8 @@ import {
 } from "./migration-report";
 import { type MigrationField, migrationFields } from "./migration-field";
 import { analysePage, type ItemAnalysis } from "./page-analysis";
+import { findStoredCopies } from "./copy-analysis";
+import { redactKey } from "../copy-guard/key-copies";
 import { RateLimiter } from "./rate-limiter";
 import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from "./retry";
 import { TableCheckpointStore } from "./table-checkpoint-store";
@@ -298,8 +300,10 @@ class Run {
       keys: [],
       undecryptable: [],
       failures: [],
+      ...(command === "verify" ? { copies: [] } : {}),
       elapsedMs: 0,
     };
+    if (command === "verify") this.report.items.copies = 0;
   }
 
   /** Runs a call with the run's retry policy for throttling and transient failures. */
@@ -373,7 +377,8 @@ class Run {
       report.status === "ok" &&
       (hasValuesNotCurrent(report, this.command === "migrate" && !report.dryRun) ||
         this.carriedNotCurrent ||
-        deferred > 0)
+        deferred > 0 ||
+        (report.items.copies ?? 0) > 0)
     )
       report.status = "notCurrent";
     if (deferred > 0)
@@ -450,6 +455,28 @@ interface PageOutcome {
   notCurrent: boolean;
 }
 
+/** `verify`: items of the page whose unencrypted attributes hold a copy of an encrypted field's plaintext. */
+function countCopies(run: Run, page: readonly ItemAnalysis[]): void {
+  const { report } = run;
+  for (const copy of findStoredCopies(run.table, page)) {
+    report.items.copies = (report.items.copies ?? 0) + 1;
+    const key = run.keyOf(copy.item);
+    if (copy.keyCopies.length > 0) {
+      // The item may be listed already (an undecryptable value): its key there holds the copy too.
+      const listed = JSON.stringify(key);
+      for (const p of report.undecryptable)
+        if (JSON.stringify(p.key) === listed) p.key = redactKey(p.key, copy.keyCopies);
+    }
+    if (report.copies && report.copies.length < MAX_LISTED)
+      report.copies.push({
+        key: redactKey(key, copy.keyCopies),
+        field: copy.field,
+        attribute: copy.attribute,
+        code: "plaintext.copied",
+      });
+  }
+}
+
 /** Analyses a page (retrying throttling), counts it, and for `migrate` writes what it needs. */
 async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   const analysed = await run.attempt(() =>
@@ -457,6 +484,7 @@ async function processPage(run: Run, items: WireItem[]): Promise<PageOutcome> {
   );
   countPage(run.report, analysed, run.keyOf, run.currentKeys);
   run.report.items.scanned += items.length;
+  if (run.command === "verify") countCopies(run, analysed);
   if (run.command !== "migrate") {
     let notCurrent = false;
     for (const a of analysed) {

@@ -28,6 +28,9 @@ import { mentionedTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
 import { updateAttributes } from "../tenancy/update-attributes";
 import { statementAttributes } from "../tenancy/statement-attributes";
+import { CopyNeedles } from "../copy-guard/copy-needles";
+import { guardRequest } from "../copy-guard/guard-request";
+import { beaconNeedles } from "../copy-guard/beacon-needles";
 
 /** One object of a request that belongs to a table (the root of a PutItem, one `TransactItems[i].Put`, …). */
 export interface ScopeInstance {
@@ -189,7 +192,9 @@ async function planPartiql(
   if (!involved) return undefined;
   // Beacons are made from the plaintext, so before the parameters are encrypted in place.
   await applyBeaconWrites(config, beaconWrites);
-  await cipher.encryptItems([], targets);
+  const needles = new CopyNeedles();
+  beaconNeedles(needles, beaconWrites);
+  await cipher.encryptItems([], targets, needles);
   for (const { statement, scope } of rewrites) {
     const params = Array.isArray(statement.Parameters) ? (statement.Parameters as unknown[]) : [];
     const rewritten = scope.beacons!.plan.rewrite(
@@ -203,6 +208,8 @@ async function planPartiql(
     if (rewritten.params.length > 0) statement.Parameters = rewritten.params;
     else delete statement.Parameters;
   }
+  // On the final statements, so that beacon literals are what the guard skips.
+  guardRequest(needles, body);
   return plan;
 }
 
@@ -264,7 +271,9 @@ export async function planRequest(
   if (!involved) return undefined;
   // Beacons are made from the plaintext, so before the values are encrypted in place.
   await applyBeaconWrites(config, beaconWrites);
-  await cipher.encryptItems(jobs, targets);
+  const needles = new CopyNeedles();
+  beaconNeedles(needles, beaconWrites);
+  await cipher.encryptItems(jobs, targets, needles);
   for (const job of jobs) {
     const size = itemSize(job.item);
     if (size > MAX_ITEM_BYTES) {
@@ -275,6 +284,8 @@ export async function planRequest(
       );
     }
   }
+  // On the final body: every value, rewrite and beacon is in place.
+  guardRequest(needles, body);
   return plan;
 }
 

@@ -19,7 +19,7 @@ import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
 import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
-import { redactor } from "./log-redaction";
+import { REDACTED, redactor } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
@@ -83,12 +83,15 @@ export function fieldEncryption(
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
+  // A request the plugin refuses may hold a copy of a secret where the filter does not look (any attribute): its input is not logged at all.
+  const copied = new WeakSet<HandlerExecutionContext>();
+  const redactAll = () => REDACTED;
   const setLogFilters = (context: HandlerExecutionContext): void => {
     filtered.add(context);
     const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
     logging.dynamoDbDocumentClientOptions = {
       ...logging.dynamoDbDocumentClientOptions,
-      overrideInputFilterSensitiveLog: redact,
+      overrideInputFilterSensitiveLog: copied.has(context) ? redactAll : redact,
       overrideOutputFilterSensitiveLog: redact,
     };
   };
@@ -126,7 +129,15 @@ export function fieldEncryption(
       : target;
     setLogFilters(context);
     const body = parseJsonBody(bytes, "request.malformed");
-    const plan = await planRequest(resolved, cipher, operation, body);
+    let plan: RequestPlan | undefined;
+    try {
+      plan = await planRequest(resolved, cipher, operation, body);
+    } catch (error) {
+      // Whatever the refusal (the plan, KMS, the size, the copy guard): the guard may not have run yet.
+      copied.add(context);
+      setLogFilters(context);
+      throw error;
+    }
     if (plan) {
       request.body = JSON.stringify(body);
       plans.set(context, plan);

@@ -459,7 +459,10 @@ describe("one client for three tenants, each with its own KMS key and context", 
     const app = tenantClient();
     for (const tenant of TENANTS)
       await app.doc.send(
-        new PutCommand({ TableName: table, Item: { pk: pk(tenant, "v"), sk: "1", ssn: tenant } }),
+        new PutCommand({
+          TableName: table,
+          Item: { pk: pk(tenant, "v"), sk: "1", ssn: `ssn of ${tenant}` },
+        }),
       );
     kms.setKeyPolicy(keyArns.initech, []);
     try {
@@ -473,7 +476,7 @@ describe("one client for three tenants, each with its own KMS key and context", 
         const { Item } = await reader.doc.send(
           new GetCommand({ TableName: table, Key: { pk: pk(tenant, "v"), sk: "1" } }),
         );
-        expect(Item?.ssn).toBe(tenant);
+        expect(Item?.ssn).toBe(`ssn of ${tenant}`);
       }
     } finally {
       kms.setKeyPolicy(keyArns.initech, [

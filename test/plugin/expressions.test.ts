@@ -18,7 +18,7 @@ import {
 import { fieldEncryption } from "../../src";
 import type { FakeDynamoDB } from "../support/fake-dynamodb";
 import { expectRefused } from "../support/refused";
-import { SAMPLE, setup, usersConfig } from "../support/plugin-setup";
+import { SAMPLE, setup, USERS, usersConfig } from "../support/plugin-setup";
 
 const KEY = { pk: SAMPLE.pk, sk: SAMPLE.sk };
 const WIRE_KEY = { pk: { S: SAMPLE.pk }, sk: { S: SAMPLE.sk } };
@@ -256,8 +256,28 @@ describe("UpdateItem on encrypted fields", () => {
     },
   );
 
-  it("a :value also used elsewhere is split: the encrypted path gets its own copy, the other use keeps the plaintext", async () => {
+  it("a :value also used elsewhere is refused by the copy guard: the other use would send the plaintext", async () => {
     const { fake, doc } = setup();
+    const error = await expectRefused(
+      doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: KEY,
+          UpdateExpression: "SET ssn = :v, backup = :v",
+          ExpressionAttributeValues: { ":v": "123-45-6789" },
+        }),
+      ),
+      fake,
+      "plaintext.copied",
+    );
+    expect(error.field).toBe("ssn");
+    expect(error.attribute).toBe('ExpressionAttributeValues[":v"]');
+  });
+
+  it("with the field's copy guard off, a :value also used elsewhere is split: the encrypted path gets its own copy, the other use keeps the plaintext", async () => {
+    const { fake, doc } = setup(
+      usersConfig({}, { fields: { ...USERS.fields, ssn: { copyGuard: false } } }),
+    );
     await doc.send(
       new UpdateCommand({
         TableName: "Users",

@@ -139,7 +139,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       await doc.send(
         new PutCommand({
           TableName: "Orders",
-          Item: { pk: `s-${tenantId}`, tenantId, secret: tenantId },
+          Item: { pk: `s-${tenantId}`, tenantId, secret: `secret of ${tenantId}` },
         }),
       );
     const a = fake.stored("Orders", { pk: { S: "s-acme" } })!;
@@ -469,7 +469,10 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     const writer = setup(config);
     for (const tenantId of ["acme", "globex"])
       await writer.doc.send(
-        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: tenantId, tenantId, secret: `secret of ${tenantId}` },
+        }),
       );
     const revoked = (undecryptableItems: "fail" | "skip") => {
       const reader = setup({
@@ -481,7 +484,7 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
       return reader.doc;
     };
     const { Items } = await revoked("skip").send(new ScanCommand({ TableName: "Orders" }));
-    expect(Items).toEqual([{ pk: "acme", tenantId: "acme", secret: "acme" }]);
+    expect(Items).toEqual([{ pk: "acme", tenantId: "acme", secret: "secret of acme" }]);
     expect(events).toContainEqual(
       expect.objectContaining({
         type: "undecryptable",
@@ -509,7 +512,10 @@ describe("one client, a KMS key and context per tenant chosen from the item", ()
     const writer = setup(config);
     for (const tenantId of ["acme", "globex"])
       await writer.doc.send(
-        new PutCommand({ TableName: "Orders", Item: { pk: tenantId, tenantId, secret: tenantId } }),
+        new PutCommand({
+          TableName: "Orders",
+          Item: { pk: tenantId, tenantId, secret: `secret of ${tenantId}` },
+        }),
       );
     const events: FieldEncryptionEvent[] = [];
     const reader = setup({

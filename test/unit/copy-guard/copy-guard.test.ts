@@ -1,0 +1,269 @@
+import { EncryptionError, LocalKeyProvider, type FieldEncryptionConfig } from "../../../src";
+import { resolveConfig } from "../../../src/config/resolve-config";
+import { CopyNeedles } from "../../../src/copy-guard/copy-needles";
+import { findCopy } from "../../../src/copy-guard/find-copy";
+import { guardItems, guardRequest } from "../../../src/copy-guard/guard-request";
+import { locationText } from "../../../src/copy-guard/value-search";
+import { configError } from "../../support/config-error";
+
+const provider = new LocalKeyProvider({ keys: { k: new Uint8Array(32) } });
+const config = (fields: unknown, extra: Record<string, unknown> = {}) =>
+  ({
+    keyId: "k",
+    keyProvider: provider,
+    tables: { Users: { partitionKey: "pk", fields } },
+    ...extra,
+  }) as unknown as FieldEncryptionConfig;
+
+function needlesFor(fields: Record<string, unknown>, values: Record<string, unknown>, top = {}) {
+  const table = resolveConfig(config(fields, top)).tables.get("Users")!;
+  const needles = new CopyNeedles();
+  for (const [path, value] of Object.entries(values))
+    needles.add(
+      table,
+      table.fields.find((f) => f.path === path)!,
+      value,
+    );
+  return needles;
+}
+
+function refusal(run: () => void): EncryptionError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(EncryptionError);
+    return error as EncryptionError;
+  }
+  throw new Error("not refused");
+}
+
+describe("copy guard: needles", () => {
+  it("takes the string and number leaves of a value, trimmed and lowercased, of at least minLength characters", () => {
+    const needles = needlesFor(
+      { doc: {} },
+      {
+        doc: {
+          M: {
+            a: { S: "  Jane.Doe@Example.COM " },
+            n: { N: "1234567" },
+            short: { S: "abcde" },
+            l: { L: [{ SS: ["SetValue1", "x"] }, { NS: ["7654321"] }] },
+            b: { B: "AAAAAAAAAAAA" },
+            t: { BOOL: true },
+          },
+        },
+      },
+    );
+    expect(needles.needles.map((n) => n.text).sort()).toEqual(
+      ["jane.doe@example.com", "1234567", "setvalue1", "7654321"].sort(),
+    );
+  });
+
+  it("a field with copyGuard: false gives no needle; a field's minLength overrides the config's", () => {
+    expect(
+      needlesFor({ ssn: { copyGuard: false } }, { ssn: { S: "123-45-6789" } }).needles,
+    ).toEqual([]);
+    expect(
+      needlesFor({ zip: { copyGuard: { minLength: 5 } } }, { zip: { S: "94107" } }).needles,
+    ).toHaveLength(1);
+    expect(
+      needlesFor({ zip: {} }, { zip: { S: "94107" } }, { copyGuard: { minLength: 5 } }).needles,
+    ).toHaveLength(1);
+    expect(needlesFor({ zip: {} }, { zip: { S: "94107" } }).needles).toEqual([]);
+  });
+});
+
+describe("copy guard: the search", () => {
+  const needles = needlesFor({ email: {} }, { email: { S: "jane@example.com" } });
+
+  it("finds a needle anywhere in a text, ignoring case", () => {
+    expect(findCopy(needles.needles, "$APP#EMAIL_JANE@EXAMPLE.COM#X")?.field).toBe("email");
+    expect(findCopy(needles.needles, "jane@example.co")).toBeUndefined();
+  });
+
+  it("walks every AttributeValue position of a request and names where the copy is", () => {
+    const body = {
+      TransactItems: [
+        { Put: { TableName: "Users", Item: { pk: { S: "1" } } } },
+        {
+          Update: {
+            TableName: "Other",
+            Key: { pk: { S: "2" } },
+            UpdateExpression: "SET jane@example.com = :v",
+            ExpressionAttributeNames: { "#n": "name" },
+            ExpressionAttributeValues: { ":v": { M: { a: { L: [{ S: "x Jane@Example.com" }] } } } },
+          },
+        },
+      ],
+    };
+    const error = refusal(() => guardRequest(needles, body));
+    expect(error).toMatchObject({
+      code: "plaintext.copied",
+      table: "Users",
+      field: "email",
+      attribute: 'TransactItems[1].Update.ExpressionAttributeValues[":v"].a[0]',
+    });
+    expect(error.message).not.toContain("jane@example.com");
+  });
+
+  it.each([
+    [
+      "Expected Value",
+      { Expected: { a: { Value: { S: "jane@example.com" } } } },
+      "Expected.a.Value",
+    ],
+    [
+      "a legacy filter's AttributeValueList",
+      { ScanFilter: { a: { AttributeValueList: [{ S: "x" }, { S: "jane@example.com" }] } } },
+      "ScanFilter.a.AttributeValueList[1]",
+    ],
+    [
+      "AttributeUpdates",
+      { AttributeUpdates: { a: { Value: { SS: ["jane@example.com"] } } } },
+      "AttributeUpdates.a.Value[0]",
+    ],
+    [
+      "ExclusiveStartKey",
+      { ExclusiveStartKey: { pk: { S: "jane@example.com" } } },
+      "ExclusiveStartKey.pk",
+    ],
+    [
+      "BatchGet Keys",
+      { RequestItems: { T: { Keys: [{ pk: { S: "jane@example.com" } }] } } },
+      "RequestItems.T.Keys[0].pk",
+    ],
+    ["a number", { Item: { n: { N: "1" } }, Key: { pk: { S: "JANE@example.com" } } }, "Key.pk"],
+  ])("%s", (_, body, attribute) => {
+    expect(refusal(() => guardRequest(needles, body)).attribute).toBe(attribute);
+  });
+
+  it("skips the values the library produced, by identity, and PartiQL literals equal to a produced beacon", () => {
+    const own = needlesFor({ email: {} }, { email: { S: "abcdef" } });
+    const produced = { S: "ENC:xxabcdefxx" };
+    own.skip(produced);
+    own.producedText.add("00abcdef00");
+    expect(() =>
+      guardRequest(own, {
+        Item: { email: produced },
+        Statement: `SELECT * FROM "T" WHERE "b" = '00abcdef00'`,
+      }),
+    ).not.toThrow();
+    expect(() => guardRequest(own, { Item: { other: { S: "ENC:xxabcdefxx" } } })).toThrow(
+      EncryptionError,
+    );
+  });
+
+  it("does not search table names, top-level names or expression text; searches nested names and binary values", () => {
+    expect(() =>
+      guardRequest(needles, {
+        TableName: "jane@example.com",
+        ConditionExpression: "jane@example.com",
+        Item: { a: { B: Buffer.from("no copy").toString("base64") } },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      guardRequest(needles, {
+        UpdateExpression: "SET #a = :v",
+        ExpressionAttributeNames: { "#a": "jane@example.com" },
+      }),
+    ).not.toThrow();
+    expect(
+      refusal(() =>
+        guardRequest(needles, {
+          UpdateExpression: "SET #s.#a = :v",
+          ExpressionAttributeNames: { "#s": "seen", "#a": "jane@example.com" },
+        }),
+      ).attribute,
+    ).toBe('ExpressionAttributeNames["#a"]');
+    expect(
+      refusal(() =>
+        guardRequest(needles, {
+          Item: { a: { B: Buffer.from("x JANE@example.com").toString("base64") } },
+        }),
+      ).attribute,
+    ).toBe("Item.a");
+  });
+
+  it("case folding finds ß as SS, and digit needles only where no digit is beside them", () => {
+    const street = needlesFor({ s: {} }, { s: { S: "Straße 1" } });
+    expect(findCopy(street.needles, "STRASSE 1")).toBeDefined();
+    const digits = needlesFor({ n: {} }, { n: { N: "120000" } });
+    expect(digits.needles[0]!.digits).toBe(true);
+    expect(findCopy(digits.needles, "1200000")).toBeUndefined();
+    expect(findCopy(digits.needles, "11200000 and 120000")).toBeDefined();
+    expect(findCopy(digits.needles, "x120000y")).toBeDefined();
+  });
+
+  it("many needles are looked up by window and find the same copies", () => {
+    const many = needlesFor(
+      { l: {} },
+      { l: { L: Array.from({ length: 40 }, (_, i) => ({ S: `value-${i}-xyz` })) } },
+    );
+    expect(many.needles).toHaveLength(40);
+    expect(findCopy(many.needles, "prefix VALUE-17-XYZ suffix")?.text).toBe("value-17-xyz");
+    expect(findCopy(many.needles, "value-40-xyz")).toBeUndefined();
+    const numbers = needlesFor(
+      { l: {} },
+      { l: { NS: Array.from({ length: 40 }, (_, i) => String(100000 + i)) } },
+    );
+    expect(findCopy(numbers.needles, "1000050")).toBeUndefined();
+    expect(findCopy(numbers.needles, "#100005#")?.text).toBe("100005");
+  });
+
+  it("a statement the lexer refuses is searched whole", () => {
+    expect(
+      refusal(() => guardRequest(needles, { Statement: "-- jane@example.com" })).attribute,
+    ).toBe("Statement");
+  });
+
+  it("guardItems searches each item only for its own values", () => {
+    const table = resolveConfig(config({ email: {} })).tables.get("Users")!;
+    const a = { pk: { S: "a" }, email: { S: "ENC:1" } };
+    const b = { pk: { S: "b" }, email: { S: "ENC:2" }, note: { S: "jane@example.com" } };
+    const own = new CopyNeedles();
+    own.add(table, table.fields[0]!, { S: "jane@example.com" }, a);
+    expect(() => guardItems(own, [a, b])).not.toThrow();
+    own.add(table, table.fields[0]!, { S: "jane@example.com" }, b);
+    expect(refusal(() => guardItems(own, [a, b])).attribute).toBe("note");
+  });
+
+  it("writes locations as paths", () => {
+    expect(locationText(["A", 0, "b c", { note: "n" }])).toBe('A[0]["b c"] (n)');
+  });
+});
+
+describe("copy guard: config", () => {
+  it.each([
+    [{ copyGuard: false }, "config.copyGuard: the copy guard can be switched off only per field"],
+    [{ copyGuard: { minLength: 0 } }, "config.copyGuard.minLength: expected a positive integer"],
+    [{ copyGuard: { min: 3 } }, "config.copyGuard.min: unknown option"],
+    [{ copyGuard: true }, "config.copyGuard: expected an object"],
+  ])("refuses %j at the top level", (extra, message) => {
+    expect(configError(config({ ssn: {} }, extra))).toContain(message);
+  });
+
+  it.each([
+    [{ copyGuard: true }, "tables.Users.fields.ssn.copyGuard: expected an object"],
+    [
+      { copyGuard: { minLength: 2.5 } },
+      "tables.Users.fields.ssn.copyGuard.minLength: expected a positive integer",
+    ],
+  ])("refuses %j on a field", (field, message) => {
+    expect(configError(config({ ssn: field }))).toContain(message);
+  });
+
+  it("resolves the default, the config's and a field's", () => {
+    const fields = (top = {}) =>
+      resolveConfig(
+        config({ a: {}, b: { copyGuard: { minLength: 9 } }, c: { copyGuard: false } }, top),
+      )
+        .tables.get("Users")!
+        .fields.map((f) => f.copyGuard);
+    expect(fields()).toEqual([{ minLength: 6 }, { minLength: 9 }, false]);
+    expect(fields({ copyGuard: { minLength: 4 } })).toEqual([
+      { minLength: 4 },
+      { minLength: 9 },
+      false,
+    ]);
+  });
+});
