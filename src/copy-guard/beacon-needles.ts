@@ -11,8 +11,9 @@ export function beaconNeedles(needles: CopyNeedles, writes: readonly BeaconWrite
   for (const w of writes) {
     needles.add(w.table, w.field, w.value, w.holder);
     const beacon = w.holder[w.prop];
-    needles.skip(beacon);
+    // A composite key keeps the caller's text around the beacon: that text is searched, only the beacon skipped.
+    needles.skip(beacon, w.around);
     const text = (beacon as { S?: unknown } | undefined)?.S;
-    if (typeof text === "string") needles.producedText.add(text);
+    if (typeof text === "string" && !w.around) needles.producedText.add(text);
   }
 }

@@ -45,6 +45,13 @@ export class CopyNeedles {
   readonly produced = new Set<unknown>();
   /** Beacons written into PartiQL statement text as literals, skipped by value. */
   readonly producedText = new Set<string>();
+  /**
+   * Produced values that embed a beacon in the caller's text (a composite
+   * key): only the beacon is the library's, so the text before and after it
+   * is still searched, each part on its own so that no needle straddles the
+   * beacon.
+   */
+  readonly around = new Map<object, readonly [string, string]>();
 
   /**
    * Adds the string and number leaves of a value about to be encrypted (or
@@ -113,8 +120,14 @@ export class CopyNeedles {
     }
   }
 
-  /** A wire value the library produced (a ciphertext, a beacon), which the search skips. */
-  skip(value: unknown): void {
-    if (typeof value === "object" && value !== null) this.produced.add(value);
+  /**
+   * A wire value the library produced (a ciphertext, a beacon), which the
+   * search skips; with `around`, a composite whose surrounding text is the
+   * caller's and is searched.
+   */
+  skip(value: unknown, around?: readonly [string, string]): void {
+    if (typeof value !== "object" || value === null) return;
+    this.produced.add(value);
+    if (around) this.around.set(value, around);
   }
 }

@@ -76,7 +76,15 @@ export class ValueSearch {
 
   /** One AttributeValue. (Hot path: plain loops and one path stack, no closures.) */
   value = (value: unknown): void => {
-    if (typeof value !== "object" || value === null || this.source.produced.has(value)) return;
+    if (typeof value !== "object" || value === null) return;
+    if (this.source.produced.has(value)) {
+      const around = this.source.around.get(value);
+      if (around) {
+        this.text(around[0]);
+        this.text(around[1]);
+      }
+      return;
+    }
     const v = value as Record<string, unknown>;
     if (typeof v.S === "string") this.text(v.S);
     else if (typeof v.N === "string") this.text(v.N);

@@ -1112,3 +1112,64 @@ describe("composites[].required", () => {
     expect(strict.fake.requests).toHaveLength(1);
   });
 });
+
+describe("the copy guard searches the text around a composite's beacon", () => {
+  /** `email` embedded in gsi1pk before other text, so that the pattern leaves the caller's text after the capture. */
+  async function suffixSetup(pattern: string) {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.email = {
+      beacon: {
+        length: 16,
+        normalize: "lowercase",
+        composites: [{ attribute: "gsi1pk", pattern }],
+      },
+    };
+    return beaconSetup(config);
+  }
+
+  it("another encrypted field after the beacon is refused (Put and UpdateItem), nothing sent", async () => {
+    const ctx = await suffixSetup("^\\$app#email_(.+?)#ssn_.*$");
+    const item = {
+      pk: "1",
+      sk: "s",
+      email: "jane@x.com",
+      ssn: "123-45-6789",
+      gsi1pk: "$app#email_jane@x.com#ssn_123-45-6789",
+    };
+    await expectRefused(
+      ctx.doc.send(new PutCommand({ TableName: "Users", Item: item })),
+      ctx.fake,
+      "plaintext.copied",
+    );
+    await expectRefused(
+      ctx.doc.send(
+        new UpdateCommand({
+          TableName: "Users",
+          Key: { pk: "1", sk: "s" },
+          UpdateExpression: "SET email = :e, ssn = :s, gsi1pk = :k",
+          ExpressionAttributeValues: { ":e": item.email, ":s": item.ssn, ":k": item.gsi1pk },
+        }),
+      ),
+      ctx.fake,
+      "plaintext.copied",
+    );
+  });
+
+  it("the same text around the beacon without a copy is sent, with only the capture replaced", async () => {
+    const ctx = await suffixSetup("^\\$app#email_(.+?)#ssn_.*$");
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: "Users",
+        Item: {
+          pk: "1",
+          sk: "s",
+          email: "jane@x.com",
+          ssn: "123-45-6789",
+          gsi1pk: "$app#email_jane@x.com#ssn_x",
+        },
+      }),
+    );
+    const sent = ctx.fake.stored("Users", { pk: { S: "1" }, sk: { S: "s" } })!;
+    expect(sent.gsi1pk!.S).toMatch(/^\$app#email_[0-9a-f]{4}#ssn_x$/);
+  });
+});
