@@ -18,6 +18,11 @@ export interface BeaconWrite {
   prop: string;
   /** For a composite attribute: the text before and after the embedded value, which the beacon replaces. */
   around?: readonly [string, string];
+  /**
+   * For a composite attribute: the caller's part of `around`, without the
+   * pattern's literal prefix (config, not data). The copy guard searches it.
+   */
+  callerText?: readonly [string, string];
   /** Called with the computed beacon before it is placed; throws to refuse the request. */
   check?: (beacon: string) => void;
 }

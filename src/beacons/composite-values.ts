@@ -66,6 +66,20 @@ export function capturedValue(match: CompositeMatch): { S: string } {
   return { S: match.captured };
 }
 
+/** The text around the embedded value, and the caller's part of it (without the pattern's literal prefix, which is config). */
+function surroundings(
+  binding: CompositeBinding,
+  match: CompositeMatch,
+): Pick<BeaconWrite, "around" | "callerText"> {
+  const prefix = binding.composite.literalPrefix ?? "";
+  const skip = match.text.startsWith(prefix) ? prefix.length : 0;
+  const after = match.text.slice(match.end);
+  return {
+    around: [match.text.slice(0, match.start), after],
+    callerText: [match.text.slice(skip, match.start), after],
+  };
+}
+
 /** Plans writing `{ S: prefix + beacon + suffix }` to `holder[prop]` for a matched composite. */
 function planReplacement(
   table: ResolvedTable,
@@ -81,7 +95,7 @@ function planReplacement(
     value: capturedValue(match),
     holder,
     prop,
-    around: [match.text.slice(0, match.start), match.text.slice(match.end)],
+    ...surroundings(binding, match),
   });
 }
 
@@ -135,10 +149,8 @@ export function planCompositeWrite(
     );
   // Precondition: only the captured text becomes the beacon, so the text around it must not repeat the value.
   // The pattern's literal prefix is config, not data; values shorter than the copy check's minimum are skipped.
-  const prefix = binding.composite.literalPrefix ?? "";
-  const skip = match.text.startsWith(prefix) ? prefix.length : 0;
-  const around =
-    `${match.text.slice(skip, match.start)}\0${match.text.slice(match.end)}`.toLowerCase();
+  const caller = surroundings(binding, match).callerText!;
+  const around = `${caller[0]}\0${caller[1]}`.toLowerCase();
   const plain = text.trim().toLowerCase();
   if (plain.length >= MIN_REPEAT_LENGTH && around.includes(plain))
     throw mismatch(
@@ -155,7 +167,7 @@ export function planCompositeWrite(
     value: written,
     holder,
     prop,
-    around: [match.text.slice(0, match.start), match.text.slice(match.end)],
+    ...surroundings(binding, match),
     check: (beacon) => {
       if (beacon !== match.captured)
         throw mismatch(

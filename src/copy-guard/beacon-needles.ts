@@ -11,8 +11,8 @@ export function beaconNeedles(needles: CopyNeedles, writes: readonly BeaconWrite
   for (const w of writes) {
     needles.add(w.table, w.field, w.value, w.holder);
     const beacon = w.holder[w.prop];
-    // A composite key keeps the caller's text around the beacon: that text is searched, only the beacon skipped.
-    needles.skip(beacon, w.around);
+    // A composite key keeps the caller's text around the beacon: that text is searched, only the beacon (and the pattern's literal prefix) skipped.
+    needles.skip(beacon, w.callerText ?? w.around);
     const text = (beacon as { S?: unknown } | undefined)?.S;
     if (typeof text === "string" && !w.around) needles.producedText.add(text);
   }
