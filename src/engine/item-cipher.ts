@@ -201,6 +201,16 @@ function handedOutName(field: ResolvedField): string {
   return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
 }
 
+/** Whether `text` is a stored value in a format `field` reads: the only text a WriteOnly read hands out as kept-on-write-back. */
+function isStoredCiphertextOf(field: ResolvedField, text: string): boolean {
+  if (!text.startsWith(ENCRYPTED_PREFIX)) return false;
+  try {
+    return field.accepts.has(parseStoredValue(text, { table: "", field: field.path }).format);
+  } catch {
+    return false;
+  }
+}
+
 /** Adds the table and field to a key provider's error, which does not know them. */
 function withLocation(error: unknown, p: Pending): unknown {
   if (error instanceof EncryptionError && error.field === undefined) {
@@ -581,7 +591,8 @@ export class ItemCipher {
         }
         for (const slot of slots) {
           const text = (slot.value as { S?: unknown }).S;
-          if (typeof text !== "string") continue;
+          // Precondition: only a stored ciphertext this field reads is remembered; legacy plaintext written back must be encrypted, not kept.
+          if (typeof text !== "string" || !isStoredCiphertextOf(readAs, text)) continue;
           this.handedOut.record(table.logicalName, handedOutName(readAs), key, text);
           if (readAs !== configured)
             this.handedOut.record(table.logicalName, field.path, key, text);
