@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { type FileHandle, stat } from "node:fs/promises";
 import { PassThrough, type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
@@ -8,6 +8,7 @@ import { decryptExportStream, encryptImportStream } from "../exports/export-stre
 import type { ItemLineTransform, LineFailure } from "../exports/item-line-transform";
 import { EXIT } from "./exit-codes";
 import { loadConfig } from "./load-config";
+import { openOutputFile } from "./output-file";
 import { createProgress } from "./progress";
 
 /** Where the CLI reads and writes; `process`'s streams in production, others in tests. */
@@ -134,6 +135,22 @@ export async function runTransformCommand(
     return print(EXIT.usage);
   }
 
+  let output: FileHandle | undefined;
+  if (options.output !== undefined)
+    try {
+      output = await openOutputFile(options.output);
+    } catch (error) {
+      report.status = "failed";
+      const exists = (error as { code?: string }).code === "EEXIST";
+      report.error = {
+        code: undefined,
+        message: exists
+          ? `${options.output} exists: the output is always a new file, readable by its owner only; remove it or name another`
+          : messageOf(error),
+      };
+      return print(EXIT.usage);
+    }
+
   const fromStdin = input === "-";
   const gunzip = options.gunzip ?? (!fromStdin && input.endsWith(".gz"));
   const gzip = options.gzip ?? options.output?.endsWith(".gz") ?? false;
@@ -155,7 +172,7 @@ export async function runTransformCommand(
   if (gunzip) stages.push(createGunzip());
   stages.push(transform);
   if (gzip) stages.push(createGzip());
-  stages.push(options.output ? createWriteStream(options.output) : forwardTo(io.stdout));
+  stages.push(output ? output.createWriteStream() : forwardTo(io.stdout));
 
   let code: number = EXIT.ok;
   try {
