@@ -1,4 +1,6 @@
+import { planJobBeacons } from "../beacons/job-beacons";
 import type { ItemCipher, ItemJob } from "../engine/item-cipher";
+import type { SharedEngine } from "./shared-engine";
 
 /** What one group of a settled batch came to: done in place, or the error that stopped it. */
 export type Settled = { ok: true } | { ok: false; error: unknown };
@@ -43,3 +45,10 @@ export const settleDecrypt = (cipher: ItemCipher, groups: readonly (readonly Ite
 /** {@link settle} for encrypting. */
 export const settleEncrypt = (cipher: ItemCipher, groups: readonly (readonly ItemJob[])[]) =>
   settle((jobs) => cipher.encryptItems(jobs), groups);
+
+/** {@link settle} for encrypting whole items: each beacon from the item's own field, as `encryptItems` and a Put through the plugin write it (a beacon the input holds is never kept), then the fields. */
+export const settleEncryptItems = (engine: SharedEngine, groups: readonly (readonly ItemJob[])[]) =>
+  settle(async (jobs) => {
+    await planJobBeacons(engine.resolved, engine.cipher, jobs);
+    await engine.cipher.encryptItems(jobs);
+  }, groups);

@@ -38,7 +38,7 @@ beforeAll(async () => {
   for (const [pk, tenantId] of [
     ["a1", "acme"],
     ["g1", "globex"],
-  ])
+  ] as const)
     await plain.send(
       new PutItemCommand({
         TableName: table,
@@ -64,7 +64,7 @@ it("migrate encrypts a ReadOnly field whose key is chosen per tenant, each under
   for (const [pk, key] of [
     ["a1", "local/acme"],
     ["g1", "local/globex"],
-  ]) {
+  ] as const) {
     const raw = (await plain.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } } })))
       .Item!;
     expect(raw.ssn!.S).toMatch(/^ENC:/);
