@@ -1,13 +1,16 @@
 import type { ResolvedTable } from "../config/resolved-config";
+import type { EncryptionError } from "../errors/encryption-error";
 import { isObject } from "../format/wire";
 import type { ConditionNode, OperandNode, ValueNode } from "../expressions/ast";
 import { resolvePath } from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
+import { tokenize } from "../expressions/lexer";
 import {
   comparedPath,
   equalityPath,
   legacyCondition,
   presencePath,
+  refuse,
   sizedPath,
 } from "../access/field-access";
 import type { BeaconRewriter } from "../beacons/beacon-rewriter";
@@ -121,10 +124,12 @@ export function checkConditionExpression(
 
 const PRESENCE_OPERATORS = new Set(["NULL", "NOT_NULL"]);
 
+const isEmptyList = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
+
 /**
  * Legacy `Expected`, `QueryFilter`, `ScanFilter` and `KeyConditions`: on an
  * encrypted attribute only existence checks (`Exists: false`, `NULL`,
- * `NOT_NULL`) are allowed.
+ * `NOT_NULL`) that carry no `Value` or `AttributeValueList` are allowed.
  */
 export function checkLegacyConditions(
   table: ResolvedTable,
@@ -136,10 +141,46 @@ export function checkLegacyConditions(
   for (const [name, condition] of Object.entries(conditions)) {
     if (!isObject(condition)) continue;
     const operator = condition.ComparisonOperator;
+    // Precondition: an existence check carries no value; one that does (DynamoDB refuses it, but only after it crossed the wire) is checked as the comparison it would be.
+    const carriesNoValue =
+      condition.Value === undefined && isEmptyList(condition.AttributeValueList);
     const existence =
-      operator === undefined
-        ? condition.Value === undefined
-        : typeof operator === "string" && PRESENCE_OPERATORS.has(operator);
+      carriesNoValue &&
+      (operator === undefined ||
+        (typeof operator === "string" && PRESENCE_OPERATORS.has(operator)));
     legacyCondition(table, name, prop, existence);
   }
+}
+
+/**
+ * The first `ExpressionAttributeValues` entry that none of the scope's
+ * expressions (`props`) uses, to be refused: such a value is bound to no
+ * attribute, so the plugin cannot tell whether it holds an encrypted field's
+ * plaintext, and it would cross the wire as it is. DynamoDB refuses the
+ * request anyway ("unused in expressions"), so no working request is lost.
+ * Found before any beacon rewrite adds or removes values; refused after the
+ * expressions' own checks, whose errors say more.
+ */
+export function unusedValue(
+  scope: Record<string, unknown>,
+  props: readonly string[],
+): string | undefined {
+  const values = scope.ExpressionAttributeValues;
+  if (!isObject(values)) return undefined;
+  const used = new Set<string>();
+  for (const prop of props) {
+    const expression = scope[prop];
+    if (typeof expression !== "string") continue;
+    for (const token of tokenize(expression, prop))
+      if (token.kind === "value") used.add(token.text);
+  }
+  return Object.keys(values).find((name) => !used.has(name));
+}
+
+/** The refusal of an {@link unusedValue}. */
+export function refuseUnusedValue(table: ResolvedTable, name: string): EncryptionError {
+  return refuse(
+    table,
+    `${name} is defined in ExpressionAttributeValues but no expression uses it; a value bound to no attribute cannot be proven free of an encrypted field's plaintext (DynamoDB refuses unused values too).`,
+  );
 }

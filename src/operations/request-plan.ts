@@ -12,7 +12,12 @@ import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
 import { projectedPath, refuseStatementRewrite } from "../access/field-access";
 import { parseProjectionExpression } from "../expressions/parser";
-import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
+import {
+  checkConditionExpression,
+  checkLegacyConditions,
+  refuseUnusedValue,
+  unusedValue,
+} from "./condition-check";
 import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
 import {
   OPERATIONS,
@@ -289,6 +294,10 @@ function applyScope(
   cipher: ItemCipher,
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
+  const unused = unusedValue(
+    value,
+    scope.update ? [...(scope.expressions ?? []), scope.update] : (scope.expressions ?? []),
+  );
   const rewriter =
     table.beaconAttributes.size > 0 ? new BeaconRewriter(table, value, beaconWrites) : undefined;
   for (const prop of scope.expressions ?? [])
@@ -300,6 +309,7 @@ function applyScope(
     planUpdateExpression(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
   if (scope.legacyUpdate)
     planAttributeUpdates(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
+  if (unused !== undefined) throw refuseUnusedValue(table, unused);
   if ((scope.update || scope.legacyUpdate) && table.tenantAttributes.length > 0) {
     // Per-item keys and contexts: what the update says about the item chooses them, here and for its ReturnValues.
     const attributes = updateAttributes(table, value);
