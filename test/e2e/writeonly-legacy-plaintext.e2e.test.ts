@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type DynamoDBClient,
   GetItemCommand,
@@ -56,7 +58,12 @@ it("a WriteOnly service that read legacy plaintext before a migration writes it 
   ).Item!;
   expect(read.ssn).toEqual({ S: LEGACY });
 
-  const report = await migrateTable({ config: config("ReadWrite"), table, client: plain });
+  const report = await migrateTable({
+    config: config("ReadWrite"),
+    table,
+    client: plain,
+    checkpoint: { file: join(tmpdir(), `${table}.checkpoint.json`) },
+  });
   expect(report.status).toBe("ok");
   expect((await stored("u1")).ssn!.S).toMatch(/^ENC:/);
 
