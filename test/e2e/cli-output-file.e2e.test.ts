@@ -62,6 +62,14 @@ describe("the -o output file of export-decrypt and import-encrypt", () => {
     expect(mode(existing)).toBe(0o644);
   });
 
+  it("a run whose input cannot be read creates no output file, so the corrected run can write it", () => {
+    const out = join(dir, "retry.json");
+    expect(cli("export-decrypt", join(dir, "missing.json"), out)).toBe(1);
+    expect(() => statSync(out)).toThrow();
+    expect(cli("export-decrypt", encrypted, out)).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain("secret-1");
+  });
+
   it("a symlink is not followed, to an existing target or to none", () => {
     const target = join(dir, "target.json");
     writeFileSync(target, "target\n");
