@@ -129,7 +129,8 @@ const isEmptyList = (v: unknown) => v === undefined || (Array.isArray(v) && v.le
 /**
  * Legacy `Expected`, `QueryFilter`, `ScanFilter` and `KeyConditions`: on an
  * encrypted attribute only existence checks (`Exists: false`, `NULL`,
- * `NOT_NULL`) that carry no `Value` or `AttributeValueList` are allowed.
+ * `NOT_NULL`) that carry no `Value` or `AttributeValueList` are allowed; on
+ * every attribute, a condition carries exactly the values its operator takes.
  */
 export function checkLegacyConditions(
   table: ResolvedTable,
@@ -149,7 +150,37 @@ export function checkLegacyConditions(
       (operator === undefined ||
         (typeof operator === "string" && PRESENCE_OPERATORS.has(operator)));
     legacyCondition(table, name, prop, existence);
+    // Precondition: on any attribute, a condition carries exactly the values its operator takes; an extra one is bound to nothing and would cross the wire as it is (DynamoDB refuses it only after).
+    if (!valuesFitOperator(condition))
+      throw refuse(
+        table,
+        `${prop} on "${name}" carries values its operator does not take (or an operator DynamoDB does not know); a value bound to nothing cannot be proven free of an encrypted field's plaintext.`,
+      );
   }
+}
+
+/** How many values each legacy `ComparisonOperator` takes, at least and at most. */
+const VALUE_COUNTS = new Map<string, readonly [number, number]>([
+  ...["EQ", "NE", "LE", "LT", "GE", "GT", "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH"].map(
+    (op) => [op, [1, 1]] as const,
+  ),
+  ["IN", [1, Infinity]],
+  ["BETWEEN", [2, 2]],
+  ["NULL", [0, 0]],
+  ["NOT_NULL", [0, 0]],
+]);
+
+/** Whether a legacy condition's `Value` and `AttributeValueList` are what its operator (or, without one, `Exists`) takes. */
+function valuesFitOperator(condition: Record<string, unknown>): boolean {
+  const list = condition.AttributeValueList;
+  if (list !== undefined && !Array.isArray(list)) return false;
+  const count = list?.length ?? 0;
+  const operator = condition.ComparisonOperator;
+  if (operator === undefined)
+    return count === 0 && (condition.Exists !== false || condition.Value === undefined);
+  if (condition.Value !== undefined || typeof operator !== "string") return false;
+  const range = VALUE_COUNTS.get(operator);
+  return range !== undefined && count >= range[0] && count <= range[1];
 }
 
 /**

@@ -71,6 +71,95 @@ describe("legacy presence operators on an encrypted attribute", () => {
   });
 });
 
+describe("legacy conditions on an unencrypted attribute carrying values their operator does not take", () => {
+  const NICK = { S: "ada" };
+  it.each([
+    ["NULL with a value", { ComparisonOperator: "NULL", AttributeValueList: [SECRET] }],
+    ["NOT_NULL with a value", { ComparisonOperator: "NOT_NULL", AttributeValueList: [SECRET] }],
+    ["EQ with two values", { ComparisonOperator: "EQ", AttributeValueList: [NICK, SECRET] }],
+    [
+      "BETWEEN with three values",
+      { ComparisonOperator: "BETWEEN", AttributeValueList: [NICK, NICK, SECRET] },
+    ],
+    [
+      "an operator DynamoDB does not know",
+      { ComparisonOperator: "LIKE", AttributeValueList: [SECRET] },
+    ],
+    ["AttributeValueList without a ComparisonOperator", { AttributeValueList: [SECRET] }],
+  ])("%s is refused, nothing sent", async (_, condition) => {
+    const { fake, client } = setup();
+    await expectRefused(
+      client.send(
+        new ScanCommand({
+          TableName: "Users",
+          ScanFilter: { nick: condition } as unknown as Condition,
+        }),
+      ),
+      fake,
+      "expression.unsupportedOnEncrypted",
+    );
+  });
+
+  it.each([
+    [
+      "Value beside a ComparisonOperator",
+      { ComparisonOperator: "EQ", AttributeValueList: [NICK], Value: SECRET },
+    ],
+    ["Exists: false with a Value", { Exists: false, Value: SECRET }],
+  ])("in Expected, %s is refused, nothing sent", async (_, condition) => {
+    const { fake, client } = setup();
+    await expectRefused(
+      client.send(
+        new PutItemCommand({
+          TableName: "Users",
+          Item: KEY,
+          Expected: { nick: condition } as never,
+        }),
+      ),
+      fake,
+      "expression.unsupportedOnEncrypted",
+    );
+  });
+
+  it("KeyConditions with an extra value on the partition key is refused", async () => {
+    const { fake, client } = setup();
+    await expectRefused(
+      client.send(
+        new QueryCommand({
+          TableName: "Users",
+          KeyConditions: {
+            pk: { ComparisonOperator: "EQ", AttributeValueList: [{ S: "u" }, SECRET] },
+          },
+        }),
+      ),
+      fake,
+      "expression.unsupportedOnEncrypted",
+    );
+  });
+
+  it("conditions with the values their operators take pass", async () => {
+    const { fake, client } = setup();
+    await client.send(
+      new ScanCommand({
+        TableName: "Users",
+        ScanFilter: {
+          nick: { ComparisonOperator: "IN", AttributeValueList: [NICK, { S: "bob" }] },
+          age: { ComparisonOperator: "BETWEEN", AttributeValueList: [{ N: "1" }, { N: "9" }] },
+          city: { ComparisonOperator: "NOT_NULL" },
+        },
+      }),
+    );
+    await client.send(
+      new PutItemCommand({
+        TableName: "Users",
+        Item: KEY,
+        Expected: { nick: { Value: NICK }, ssn: { Exists: false } },
+      }),
+    );
+    expect(fake.requests).toHaveLength(2);
+  });
+});
+
 describe("an ExpressionAttributeValues entry no expression uses", () => {
   it("is refused on a configured table, nothing sent", async () => {
     for (const request of [
