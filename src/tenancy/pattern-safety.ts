@@ -25,12 +25,34 @@ const MAX_STEPS = 2_000;
  * is a per-platform binary, all heavy for a check in every config load.
  */
 export function checkBacktracking(pattern: RegExp, where: string): void {
-  const result = isSafe(pattern, { maxSteps: MAX_STEPS, downgradePattern: true });
-  if (!result.safe)
-    fail(
-      where,
-      result.error === "hitMaxSteps"
-        ? "could not be proven free of catastrophic backtracking; simplify it (a fixed prefix and one group of a character class, such as ^tenant#([^#]+)#, always can be)"
-        : "can backtrack catastrophically (a nested or ambiguous repetition, such as (?:[a-z]+)*): an attribute value could make matching it take seconds; rewrite it so each character can be matched only one way, such as ^tenant#([^#]+)#",
-    );
+  let failure = verdicts.get(pattern.source);
+  if (failure === undefined) {
+    failure = backtrackingFailure(pattern);
+    if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value as string);
+    verdicts.set(pattern.source, failure);
+  }
+  if (failure !== "") fail(where, failure);
+}
+
+/**
+ * Verdicts by pattern source (the flags are always `u`): "" for a safe
+ * pattern, else why it is refused. A config repeats a table's pattern for
+ * each of its fields and sources, and a check can take a few hundred
+ * milliseconds, so each distinct pattern is checked once per process.
+ */
+const verdicts = new Map<string, string>();
+const MAX_VERDICTS = 1_000;
+
+function backtrackingFailure(pattern: RegExp): string {
+  let result: ReturnType<typeof isSafe>;
+  try {
+    result = isSafe(pattern, { maxSteps: MAX_STEPS, downgradePattern: true });
+  } catch {
+    // Syntax the engine accepts but the checker cannot read (such as (?i:…) modifiers on newer Node) is refused: unproven is unsafe.
+    return "uses syntax the backtracking check cannot read (such as (?i:…) modifiers); rewrite it without";
+  }
+  if (result.safe) return "";
+  return result.error === "hitMaxSteps"
+    ? "could not be proven free of catastrophic backtracking; simplify it (a fixed prefix and one group of a character class, such as ^tenant#([^#]+)#, always can be)"
+    : "can backtrack catastrophically (a nested or ambiguous repetition, such as (?:[a-z]+)*): an attribute value could make matching it take seconds; rewrite it so each character can be matched only one way, such as ^tenant#([^#]+)#";
 }

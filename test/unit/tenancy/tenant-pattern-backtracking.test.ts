@@ -1,3 +1,10 @@
+import * as redos from "redos-detector";
+
+jest.mock("redos-detector", () => {
+  const actual = jest.requireActual<typeof redos>("redos-detector");
+  return { ...actual, isSafe: jest.fn(actual.isSafe) };
+});
+const isSafe = jest.mocked(redos.isSafe);
 import { EncryptionError, LocalKeyProvider } from "../../../src";
 import { resolveConfig } from "../../../src/config/resolve-config";
 
@@ -54,5 +61,35 @@ describe("tenant patterns that can backtrack catastrophically", () => {
   ])("the usual shape %s is accepted", (pattern) => {
     expect(failure(() => resolveWith(pattern, "keyId"))).toBeUndefined();
     expect(failure(() => resolveWith(pattern, "context"))).toBeUndefined();
+  });
+});
+
+describe("the backtracking check's cost and failures", () => {
+  beforeEach(() => isSafe.mockClear());
+
+  it("checks each distinct pattern once, however many fields and sources repeat it", () => {
+    const pattern = "^once#([0-9a-f]{8}-[0-9a-f]{4})#";
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, {}]));
+    resolveConfig({
+      keyId: "k",
+      keyProvider: provider,
+      tables: {
+        Users: {
+          partitionKey: "pk",
+          keyId: { attribute: "pk", pattern, keys: { acme: "k" }, default: "k" },
+          context: { tenant: { attribute: "pk", pattern } },
+          fields,
+        },
+      },
+    });
+    expect(isSafe.mock.calls.filter(([re]) => String(re).includes("once#"))).toHaveLength(1);
+  });
+
+  it("a pattern the checker cannot read (it throws) is a config error, never taken as safe", () => {
+    isSafe.mockImplementationOnce(() => {
+      throw new SyntaxError("Expected atom");
+    });
+    const error = failure(() => resolveWith("^unreadable#([^#]+)#", "keyId"));
+    expect(error?.code).toBe("config.invalid");
   });
 });
