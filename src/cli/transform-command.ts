@@ -1,4 +1,4 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { PassThrough, type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
@@ -231,5 +231,8 @@ export async function runTransformCommand(
     report.status = "failed";
     code = EXIT.failed;
   }
+  // A failed run that wrote no item removes the -o file it created (O_EXCL: it is this run's own), which would otherwise block the retry.
+  if (code !== EXIT.ok && output && report.items === 0 && options.output !== undefined)
+    await unlink(options.output).catch(() => undefined);
   return print(code);
 }

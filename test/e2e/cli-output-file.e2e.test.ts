@@ -70,6 +70,24 @@ describe("the -o output file of export-decrypt and import-encrypt", () => {
     expect(readFileSync(out, "utf8")).toContain("secret-1");
   });
 
+  it.each([
+    ["a directory", () => dir],
+    [
+      "a .gz file that is not gzip",
+      () => {
+        writeFileSync(join(dir, "not.json.gz"), "not gzip\n");
+        return join(dir, "not.json.gz");
+      },
+    ],
+  ])(
+    "a run whose input is %s fails before writing a line and leaves no output file",
+    (_, input) => {
+      const out = join(dir, `failed-${Math.random().toString(36).slice(2)}.json`);
+      expect(cli("export-decrypt", input(), out)).toBe(1);
+      expect(() => statSync(out)).toThrow();
+    },
+  );
+
   it("a symlink is not followed, to an existing target or to none", () => {
     const target = join(dir, "target.json");
     writeFileSync(target, "target\n");
