@@ -276,7 +276,7 @@ export class ItemCipher {
     if (calls > max)
       throw new EncryptionError(
         "kms.tooManyCalls",
-        `This request needs ${calls} KMS calls, more than maxKmsCallsPerRequest (${max}); no call was made. Raise the limit, enable the data-key cache, or read smaller pages (Limit).`,
+        `This request may need up to ${calls} KMS calls (a data key read can cost one per key in the field's keyId and decryptOnlyKeyIds), more than maxKmsCallsPerRequest (${max}); no call was made. Raise the limit, enable the data-key cache, or read smaller pages (Limit).`,
         { table: p.table.name },
       );
   }
@@ -507,7 +507,10 @@ export class ItemCipher {
           where(direct.first),
         );
       }
-      this.checkCallBudget(calls.length, calls[0]!.first);
+      // A data key may cost one Decrypt per key it may be under (the provider tries the field's keyId, then each decryptOnlyKeyIds, in order), so the budget counts the worst case: a value can claim to be under the last.
+      let worst = 0;
+      for (const group of calls) worst += Math.max(1, group.first.field.readKeyIds.length);
+      this.checkCallBudget(worst, calls[0]!.first);
       await mapLimit(calls, this.config.maxConcurrency, async (group) => {
         try {
           await this.unwrap(group);
