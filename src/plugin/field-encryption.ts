@@ -19,7 +19,7 @@ import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
 import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
-import { redactor } from "./log-redaction";
+import { configRedactor, setLogFilters } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
@@ -68,24 +68,13 @@ export function fieldEncryption(
 ): FieldEncryptionPlugin {
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
-  // Beacon attributes too: a beacon is not the plaintext, but it tells which logged items hold equal values.
-  const redact = redactor(
-    new Set(
-      [...resolved.tables.values()].flatMap((t) => [...t.rootNames, ...t.beaconAttributes.keys()]),
-    ),
-    [...resolved.tables.keys()],
-  );
+  const redact = configRedactor(resolved);
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
-  const setLogFilters = (context: HandlerExecutionContext): void => {
+  const setFilters = (context: HandlerExecutionContext): void => {
     filtered.add(context);
-    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
-    logging.dynamoDbDocumentClientOptions = {
-      ...logging.dynamoDbDocumentClientOptions,
-      overrideInputFilterSensitiveLog: redact,
-      overrideOutputFilterSensitiveLog: redact,
-    };
+    setLogFilters(context, redact);
   };
 
   /**
@@ -98,11 +87,11 @@ export function fieldEncryption(
       if (!context.logger) return next(args);
       return next(args).then(
         (result) => {
-          if (filtered.has(context)) setLogFilters(context);
+          if (filtered.has(context)) setFilters(context);
           return result;
         },
         (error: unknown) => {
-          if (filtered.has(context)) setLogFilters(context);
+          if (filtered.has(context)) setFilters(context);
           throw error;
         },
       );
@@ -119,7 +108,7 @@ export function fieldEncryption(
     const operation = target.startsWith(TARGET_PREFIX)
       ? target.slice(TARGET_PREFIX.length)
       : target;
-    setLogFilters(context);
+    setFilters(context);
     const body = parseJsonBody(bytes, "request.malformed");
     const plan = await planRequest(resolved, cipher, operation, body);
     if (plan) {
