@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../scripts/dynamodb-local/start";
-import { type FieldEncryptionConfig, LocalKeyProvider, migrateTable, verifyTable } from "../../src";
+import {
+  type FieldEncryptionConfig,
+  listKeys,
+  LocalKeyProvider,
+  migrateTable,
+  verifyTable,
+} from "../../src";
 import {
   createTable,
   deleteTable,
@@ -48,11 +54,12 @@ afterAll(async () => {
   await deleteTable(plain, table);
 });
 
-it("verify and migrate through a caller's client with an SDK logger log no stored value of an encrypted field", async () => {
+it("verify, migrate and keys through a caller's client with an SDK logger log no stored value of an encrypted field", async () => {
   const checkpoint = () => ({ file: join(tmpdir(), `${table}-${Math.random()}.checkpoint.json`) });
   await verifyTable({ config, table, client, checkpoint: checkpoint() });
   const report = await migrateTable({ config, table, client, checkpoint: checkpoint() });
   expect(report.items.rewritten).toBe(2);
+  await listKeys({ config, table, client });
   const text = inspect(logged, { depth: null });
   expect(text).toContain("UpdateItemCommand"); // the conditional writes were logged
   expect(text).toContain("ScanCommand");
