@@ -13,7 +13,7 @@ import {
   seal,
 } from "../format/envelope";
 import { sealPydynox } from "../format/pydynox-format";
-import { ENCRYPTED_PREFIX } from "../format/stored-text";
+import { ENCRYPTED_PREFIX, storedBytes } from "../format/stored-text";
 import { parseStoredValue, type StoredValue } from "../format/stored-value";
 import { toSdkValue } from "../format/sdk-value";
 import { decodeValue, encodeValue } from "../format/value-codec";
@@ -201,14 +201,16 @@ function handedOutName(field: ResolvedField): string {
   return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
 }
 
-/** Whether `text` is a stored value in a format `field` reads: the only text a WriteOnly read hands out as kept-on-write-back. */
-function isStoredCiphertextOf(field: ResolvedField, text: string): boolean {
-  if (!text.startsWith(ENCRYPTED_PREFIX)) return false;
-  try {
-    return field.accepts.has(parseStoredValue(text, { table: "", field: field.path }).format);
-  } catch {
-    return false;
-  }
+/**
+ * Whether `text` is what every reader takes for a stored ciphertext (`ENC:`
+ * and canonical base64, whatever its version or format): the only text a
+ * WriteOnly read hands out as kept-on-write-back. Legacy plaintext is not, and
+ * is encrypted when written back; a ciphertext this field cannot read (a newer
+ * version, a format it does not accept) is kept as it is, so that readers keep
+ * failing on it rather than return its text as the value.
+ */
+function isStoredCiphertextText(text: string): boolean {
+  return storedBytes(text) !== undefined;
 }
 
 /** Adds the table and field to a key provider's error, which does not know them. */
@@ -595,7 +597,7 @@ export class ItemCipher {
         for (const slot of slots) {
           const text = (slot.value as { S?: unknown }).S;
           // Precondition: only a stored ciphertext this field reads is remembered; legacy plaintext written back must be encrypted, not kept.
-          if (typeof text !== "string" || !isStoredCiphertextOf(readAs, text)) continue;
+          if (typeof text !== "string" || !isStoredCiphertextText(text)) continue;
           this.handedOut.record(table.logicalName, handedOutName(readAs), key, text);
           if (readAs !== configured)
             this.handedOut.record(table.logicalName, field.path, key, text);

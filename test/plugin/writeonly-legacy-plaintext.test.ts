@@ -100,6 +100,23 @@ describe("a WriteOnly client writing back legacy plaintext it read", () => {
     expect(sent.email__beacon).toEqual(beacons.email__beacon);
   });
 
+  it.each([
+    ["of a version no reader knows yet", 0xe0],
+    ["in pydynox's format, which the field does not accept", 0x01],
+  ])(
+    "a stored ciphertext %s is written back unchanged, never encrypted as text",
+    async (_, version) => {
+      const stored = `ENC:${Buffer.concat([Buffer.from([version]), Buffer.alloc(40, 7)]).toString("base64")}`;
+      const { fake, client } = setup(usersConfig({ mode: "WriteOnly" }));
+      fake.tables
+        .get("Users")!
+        .set(JSON.stringify([KEY.pk, KEY.sk]), { ...KEY, ssn: { S: stored } });
+      const read = (await client.send(new GetItemCommand({ TableName: "Users", Key: KEY }))).Item!;
+      await client.send(new PutItemCommand({ TableName: "Users", Item: read }));
+      expect(fake.last("PutItem").body.Item.ssn).toEqual({ S: stored });
+    },
+  );
+
   it("a stored ciphertext it read is still written back unchanged", async () => {
     const { fake, client } = setup(usersConfig({ mode: "WriteOnly" }));
     await client.send(
