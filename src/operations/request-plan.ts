@@ -28,7 +28,7 @@ import {
   type RequestScope,
 } from "./operation-map";
 import { planStatement, type StatementScope } from "../partiql/statement-plan";
-import { mentionedTable, tableNameOf } from "./table-name";
+import { mentionedTable, refuseLookalikeTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
 import { updateAttributes } from "../tenancy/update-attributes";
 import { statementAttributes } from "../tenancy/statement-attributes";
@@ -248,6 +248,11 @@ export async function planRequest(
       const tableName = tableNameOf(scope.table === "mapKey" ? context.mapKey : value.TableName);
       if (tableName === undefined) return;
       const table = config.tables.get(tableName);
+      if (!table)
+        refuseLookalikeTable(
+          config.tables.keys(),
+          scope.table === "mapKey" ? context.mapKey : value.TableName,
+        );
       const key =
         scope.key !== undefined && isObject(value[scope.key])
           ? (value[scope.key] as WireItem)

@@ -18,7 +18,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
-import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
+import { bodyBytes, mentionsAny, parseJsonBody } from "./http-body";
 import { configRedactor, setLogFilters } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
@@ -69,6 +69,7 @@ export function fieldEncryption(
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   const redact = configRedactor(resolved);
+  const foldedNames = [...resolved.tables.keys()].map((name) => name.toLowerCase());
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
@@ -134,8 +135,8 @@ export function fieldEncryption(
           ),
         );
       }
-      // Requests that name no configured table pass through untouched, without being parsed.
-      if (!containsAny(bytes, resolved.tableNameBytes)) return next(args);
+      // Requests that name no configured table, in any letter case, pass through untouched, without being parsed.
+      if (!mentionsAny(bytes, foldedNames)) return next(args);
       return encryptRequest(next, context, args, request, bytes);
     };
 

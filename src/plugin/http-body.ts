@@ -52,7 +52,13 @@ export async function readResponseBody(body: unknown): Promise<Uint8Array> {
   );
 }
 
-/** True when `bytes` contains any of `needles`. */
-export function containsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
-  return needles.some((needle) => bytes.indexOf(needle) >= 0);
+/**
+ * True when `bytes` contain any of `foldedNames` (lowercase), in any letter
+ * case. Table names are ASCII, and latin1 maps each byte to one character,
+ * so lowercasing the text finds every spelling of a name; a UTF-8 sequence
+ * never lowercases into ASCII.
+ */
+export function mentionsAny(bytes: Buffer, foldedNames: readonly string[]): boolean {
+  const text = bytes.toString("latin1").toLowerCase();
+  return foldedNames.some((name) => text.includes(name));
 }
