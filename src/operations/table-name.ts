@@ -26,6 +26,10 @@ export function mentionedTable(tableNames: Iterable<string>, text: string): stri
   return undefined;
 }
 
+/** A valid DynamoDB table name, and a well-formed table ARN (with an index or stream after the name, or not). */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+const TABLE_ARN = /^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[a-zA-Z0-9_.-]{3,255}(\/.*)?$/;
+
 /**
  * Refuses a table name that is not a configured name (exactly, or as the
  * table of an ARN) yet names one when letter case is ignored: `users` or
@@ -43,12 +47,16 @@ export function refuseLookalikeTable(tableNames: Iterable<string>, value: unknow
     const at = folded.indexOf(":table/");
     if (at >= 0) name = folded.slice(at + ":table/".length).split("/")[0]!;
   }
-  for (const configured of tableNames) {
+  const names = [...tableNames];
+  // A name DynamoDB cannot accept (a stray space or newline, a malformed ARN) that still mentions a configured table is refused as well: it most likely meant that table.
+  const aimedAt =
+    !TABLE_NAME.test(value) && !TABLE_ARN.test(value) ? mentionedTable(names, value) : undefined;
+  for (const configured of names) {
     const lower = configured.toLowerCase();
-    if (lower === name || lower === folded)
+    if (lower === name || lower === folded || configured === aimedAt)
       throw new EncryptionError(
         "table.nameAmbiguous",
-        `The request names the table as ${JSON.stringify(value)}, which is not the configured table "${configured}" nor its ARN, but differs from it only in letter case; the plugin cannot tell whether DynamoDB reads it as that table, so it refuses it. Use the exact name. Nothing was sent.`,
+        `The request names the table as ${JSON.stringify(value)}, which is not the configured table "${configured}" nor its ARN, but differs from it only in letter case or is not a valid table name; the plugin cannot tell whether DynamoDB reads it as that table, so it refuses it. Use the exact name. Nothing was sent.`,
         { table: configured },
       );
   }

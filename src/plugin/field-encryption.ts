@@ -18,7 +18,7 @@ import { EncryptionError } from "../errors/encryption-error";
 import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
-import { bodyBytes, mentionsAny, parseJsonBody } from "./http-body";
+import { bodyBytes, parseJsonBody, tableMentionTest } from "./http-body";
 import { configRedactor, setLogFilters } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
@@ -69,7 +69,7 @@ export function fieldEncryption(
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
   const redact = configRedactor(resolved);
-  const foldedNames = [...resolved.tables.keys()].map((name) => name.toLowerCase());
+  const mentionsTable = tableMentionTest([...resolved.tables.keys()]);
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
@@ -136,7 +136,7 @@ export function fieldEncryption(
         );
       }
       // Requests that name no configured table, in any letter case, pass through untouched, without being parsed.
-      if (!mentionsAny(bytes, foldedNames)) return next(args);
+      if (!mentionsTable(bytes)) return next(args);
       return encryptRequest(next, context, args, request, bytes);
     };
 

@@ -53,12 +53,18 @@ export async function readResponseBody(body: unknown): Promise<Uint8Array> {
 }
 
 /**
- * True when `bytes` contain any of `foldedNames` (lowercase), in any letter
- * case. Table names are ASCII, and latin1 maps each byte to one character,
- * so lowercasing the text finds every spelling of a name; a UTF-8 sequence
- * never lowercases into ASCII.
+ * A test of whether a request body names any of `tableNames` in any letter
+ * case: first the exact bytes (a hit is parsed anyway), then, only on a miss,
+ * a case-insensitive search of the body read as latin1 (one character per
+ * byte; table names are ASCII, and no UTF-8 sequence folds into ASCII there).
  */
-export function mentionsAny(bytes: Buffer, foldedNames: readonly string[]): boolean {
-  const text = bytes.toString("latin1").toLowerCase();
-  return foldedNames.some((name) => text.includes(name));
+export function tableMentionTest(tableNames: readonly string[]): (bytes: Buffer) => boolean {
+  if (tableNames.length === 0) return () => false;
+  const exact = tableNames.map((name) => Buffer.from(name, "utf8"));
+  const folded = new RegExp(
+    tableNames.map((name) => name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|"),
+    "i",
+  );
+  return (bytes) =>
+    exact.some((name) => bytes.indexOf(name) >= 0) || folded.test(bytes.toString("latin1"));
 }

@@ -27,6 +27,32 @@ describe("a table name that names a configured table only when letter case is ig
     );
   });
 
+  it.each([
+    "Users ",
+    " Users",
+    "Users\n",
+    "Users/",
+    `arn:aws:dynamodb:us-east-1:123456789012:Users`,
+  ])(
+    "a name DynamoDB cannot accept that mentions a configured table, %j, is refused",
+    async (TableName) => {
+      const { fake, client } = setup();
+      await expectRefused(
+        client.send(new PutItemCommand({ TableName, Item: ITEM })),
+        fake,
+        "table.nameAmbiguous",
+      );
+    },
+  );
+
+  it("valid names of other tables that contain a configured name pass through", async () => {
+    const { fake, client } = setup();
+    fake.override = () => ({ status: 200, body: {} }); // tables the fake does not hold
+    for (const TableName of ["UsersArchive", `${ARN}/xUsers`])
+      await client.send(new PutItemCommand({ TableName, Item: ITEM }));
+    expect(fake.requests).toHaveLength(2);
+  });
+
   it("a BatchWriteItem keyed by such a name is refused", async () => {
     const { fake, client } = setup();
     await expectRefused(
