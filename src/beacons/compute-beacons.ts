@@ -2,6 +2,8 @@ import type { FieldEncryptionConfig } from "../config/config-types";
 import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { requireTable } from "../items/table-lookup";
 import type { WireItem } from "../format/wire";
+import { isStoredCiphertext } from "../format/stored-value";
+import { EncryptionError } from "../errors/encryption-error";
 import { applyBeaconWrites, type BeaconWrite, fieldValue, isNoValue } from "./beacon-writes";
 import { beaconSource, hasBeacon } from "./beacon-keyring";
 
@@ -34,6 +36,14 @@ export async function computeBeacons(
       continue;
     }
     beaconSource(resolvedTable, field, value);
+    // Precondition: the item is plaintext; a stored ciphertext hashed here would give a beacon no lookup ever matches, silently.
+    const text = (value as { S?: unknown }).S;
+    if (typeof text === "string" && isStoredCiphertext(text))
+      throw new EncryptionError(
+        "beacon.unsupportedValue",
+        `"${field.path}" holds a stored ciphertext, not its plaintext: computeBeacons takes a decrypted item (decryptItem's result), so that the beacon is the plaintext's.`,
+        { table: resolvedTable.name, field: field.path },
+      );
     writes.push({ table: resolvedTable, field, value, holder: beacons, prop: attribute });
   }
   await applyBeaconWrites(resolved, writes);

@@ -1,5 +1,6 @@
 import type { ResolvedTable } from "../config/resolved-config";
 import type { WireItem } from "../format/wire";
+import { EncryptionError } from "../errors/encryption-error";
 import { type BeaconMatch, matchKey } from "./beacon-match";
 import { fieldValue, isNoValue } from "./beacon-writes";
 
@@ -14,7 +15,13 @@ export function matchesAll(
     // An item without the field (a stale beacon, or an index that does not project the field: see
     // docs/searchable-encryption.md) does not hold the searched value.
     if (isNoValue(value)) return false;
-    return accepted.has(matchKey(table, field, value));
+    try {
+      return accepted.has(matchKey(table, field, value));
+    } catch (error) {
+      // A value of a type beacons do not cover (written around the plugin) cannot equal a searched value: it is not a match, and must not fail the lookup of everyone sharing its beacon.
+      if (EncryptionError.is(error, "beacon.unsupportedValue")) return false;
+      throw error;
+    }
   });
 }
 

@@ -49,7 +49,8 @@ export function projectMatchedFields(
   const placeholders: string[] = [];
   for (const { field } of matches) {
     const root = (field.segments[0] as { name: string }).name;
-    if (projected.has(root) || added.includes(root)) continue;
+    // A path into the root already returns the field (checked above); adding the root beside it would overlap, which DynamoDB refuses.
+    if (added.includes(root) || paths.some((p) => p[0] === root)) continue;
     let placeholder = `#dfe_m${added.length}`;
     for (let i = 1; placeholder in names; i++) placeholder = `#dfe_m${added.length}_${i}`;
     names[placeholder] = root;

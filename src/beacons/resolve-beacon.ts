@@ -93,6 +93,7 @@ export function checkTableBeacons(
   where: string,
 ): ReadonlyMap<string, ResolvedField> {
   const roots = new Set(fields.map((f) => (f.segments[0] as { name: string }).name));
+  const tenantAttributes = new Set(fields.flatMap((f) => f.tenancy?.attributes ?? []));
   const byAttribute = new Map<string, ResolvedField>();
   for (const field of fields) {
     if (!field.beacon) continue;
@@ -102,6 +103,9 @@ export function checkTableBeacons(
       fail(at, `"${attribute}" is a key attribute of the table`);
     if (roots.has(attribute))
       fail(at, `"${attribute}" holds an encrypted field; a beacon needs its own attribute`);
+    // Precondition: a beacon never overwrites an attribute that chooses a key or context; the item would then be encrypted for another tenant than the caller named.
+    if (tenantAttributes.has(attribute))
+      fail(at, `"${attribute}" chooses a field's key or context; a beacon needs its own attribute`);
     const other = byAttribute.get(attribute);
     if (other) fail(at, `"${attribute}" is also the beacon attribute of "${other.path}"`);
     byAttribute.set(attribute, field);

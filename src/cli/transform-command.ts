@@ -1,5 +1,4 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { PassThrough, type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
@@ -8,6 +7,7 @@ import { decryptExportStream, encryptImportStream } from "../exports/export-stre
 import type { ItemLineTransform, LineFailure } from "../exports/item-line-transform";
 import { EXIT } from "./exit-codes";
 import { loadConfig } from "./load-config";
+import { openOutputFile } from "./output-file";
 import { createProgress } from "./progress";
 
 /** Where the CLI reads and writes; `process`'s streams in production, others in tests. */
@@ -73,6 +73,47 @@ function forwardTo(target: Writable): Writable {
 }
 
 /**
+ * Opens the input (a path, or stdin as given) and then the `-o` file. The
+ * input first: a run whose input cannot be read then leaves no output file
+ * behind, which, being always new, would block the corrected run.
+ */
+async function openEnds(
+  input: string | Readable,
+  outputPath: string | undefined,
+): Promise<
+  | { source: Readable; output: FileHandle | undefined; totalBytes: number | undefined }
+  | { failed: { exit: number; message: string } }
+> {
+  let source: Readable = typeof input === "string" ? new PassThrough() : input;
+  let inputHandle: FileHandle | undefined;
+  let totalBytes: number | undefined;
+  if (typeof input === "string")
+    try {
+      inputHandle = await open(input, "r");
+      totalBytes = (await inputHandle.stat()).size;
+      source = inputHandle.createReadStream();
+    } catch (error) {
+      await inputHandle?.close();
+      return { failed: { exit: EXIT.failed, message: messageOf(error) } };
+    }
+  if (outputPath === undefined) return { source, output: undefined, totalBytes };
+  try {
+    return { source, output: await openOutputFile(outputPath), totalBytes };
+  } catch (error) {
+    if (inputHandle) source.destroy(); // closes the handle; stdin is the caller's
+    const exists = (error as { code?: string }).code === "EEXIST";
+    return {
+      failed: {
+        exit: EXIT.usage,
+        message: exists
+          ? `${outputPath} exists: the output is always a new file, readable by its owner only; remove it or name another`
+          : messageOf(error),
+      },
+    };
+  }
+}
+
+/**
  * Runs `export-decrypt` or `import-encrypt`: input file (or `-` for stdin),
  * gunzip, the line transform, gzip, output file or stdout. Returns the exit
  * code; a failed run never ends with exit 0, so a short output is never
@@ -135,27 +176,25 @@ export async function runTransformCommand(
   }
 
   const fromStdin = input === "-";
+  const ends = await openEnds(fromStdin ? io.stdin : input, options.output);
+  if ("failed" in ends) {
+    report.status = "failed";
+    report.error = { code: undefined, message: ends.failed.message };
+    return print(ends.failed.exit);
+  }
+  const { source, output, totalBytes } = ends;
   const gunzip = options.gunzip ?? (!fromStdin && input.endsWith(".gz"));
   const gzip = options.gzip ?? options.output?.endsWith(".gz") ?? false;
   let bytesRead = 0;
-  let totalBytes: number | undefined;
-  if (!fromStdin)
-    totalBytes = await stat(input).then(
-      (s) => s.size,
-      () => undefined,
-    );
   const progress = createProgress(io.stderr, { totalBytes, quiet: options.json === true });
   const timer = setInterval(() => progress.update(transform.stats, bytesRead), 250);
   timer.unref();
 
-  const stages: (Readable | Writable | Transform)[] = [
-    fromStdin ? io.stdin : createReadStream(input),
-    counter((n) => (bytesRead += n)),
-  ];
+  const stages: (Readable | Writable | Transform)[] = [source, counter((n) => (bytesRead += n))];
   if (gunzip) stages.push(createGunzip());
   stages.push(transform);
   if (gzip) stages.push(createGzip());
-  stages.push(options.output ? createWriteStream(options.output) : forwardTo(io.stdout));
+  stages.push(output ? output.createWriteStream() : forwardTo(io.stdout));
 
   let code: number = EXIT.ok;
   try {
@@ -192,5 +231,8 @@ export async function runTransformCommand(
     report.status = "failed";
     code = EXIT.failed;
   }
+  // A failed run that wrote no item removes the -o file it created (O_EXCL: it is this run's own), which would otherwise block the retry.
+  if (code !== EXIT.ok && output && report.items === 0 && options.output !== undefined)
+    await unlink(options.output).catch(() => undefined);
   return print(code);
 }

@@ -381,7 +381,6 @@ export function resolveConfig(input: FieldEncryptionConfig): ResolvedConfig {
 
   return Object.freeze({
     tables,
-    tableNameBytes: Object.freeze([...tables.keys()].map((n) => Buffer.from(n, "utf8"))),
     provider,
     cache: Object.freeze(cache),
     maxConcurrency,

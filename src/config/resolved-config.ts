@@ -61,8 +61,6 @@ export interface ResolvedTable {
 /** The configuration after `fieldEncryption()` validated it. Per-request code reads only this. */
 export interface ResolvedConfig {
   readonly tables: ReadonlyMap<string, ResolvedTable>;
-  /** UTF-8 bytes of each configured table name, to skip requests that name none without parsing them. */
-  readonly tableNameBytes: readonly Buffer[];
   readonly provider: KeyProvider;
   readonly cache: Readonly<DataKeyCacheLimits>;
   readonly maxConcurrency: number;

@@ -11,6 +11,8 @@ export const HANDED_OUT_CAPACITY = 50_000;
  * and field: any other `ENC:` text it is given is user input, encrypted as a
  * new plaintext, so a WriteOnly ingest path cannot be used to plant someone
  * else's ciphertext (or a malformed one that breaks every reader's page).
+ * Only stored ciphertext is recorded: legacy plaintext a read returned is
+ * encrypted when written back, like any other plaintext.
  * Least recently recorded values are forgotten first; a forgotten value
  * written back is then encrypted as a string, never stored as given.
  */

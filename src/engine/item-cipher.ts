@@ -13,7 +13,7 @@ import {
   seal,
 } from "../format/envelope";
 import { sealPydynox } from "../format/pydynox-format";
-import { ENCRYPTED_PREFIX } from "../format/stored-text";
+import { ENCRYPTED_PREFIX, storedBytes } from "../format/stored-text";
 import { parseStoredValue, type StoredValue } from "../format/stored-value";
 import { toSdkValue } from "../format/sdk-value";
 import { decodeValue, encodeValue } from "../format/value-codec";
@@ -202,6 +202,18 @@ function handedOutName(field: ResolvedField): string {
   return field.tenancy === undefined ? `${field.path}\u0000${field.encryptCacheKey}` : field.path;
 }
 
+/**
+ * Whether `text` is what every reader takes for a stored ciphertext (`ENC:`
+ * and canonical base64, whatever its version or format): the only text a
+ * WriteOnly read hands out as kept-on-write-back. Legacy plaintext is not, and
+ * is encrypted when written back; a ciphertext this field cannot read (a newer
+ * version, a format it does not accept) is kept as it is, so that readers keep
+ * failing on it rather than return its text as the value.
+ */
+function isStoredCiphertextText(text: string): boolean {
+  return storedBytes(text) !== undefined;
+}
+
 /** Adds the table and field to a key provider's error, which does not know them. */
 function withLocation(error: unknown, p: Pending): unknown {
   if (error instanceof EncryptionError && error.field === undefined) {
@@ -267,7 +279,7 @@ export class ItemCipher {
     if (calls > max)
       throw new EncryptionError(
         "kms.tooManyCalls",
-        `This request needs ${calls} KMS calls, more than maxKmsCallsPerRequest (${max}); no call was made. Raise the limit, enable the data-key cache, or read smaller pages (Limit).`,
+        `This request may need up to ${calls} KMS calls (a data key read can cost one per key in the field's keyId and decryptOnlyKeyIds), more than maxKmsCallsPerRequest (${max}); no call was made. Raise the limit, enable the data-key cache, or read smaller pages (Limit).`,
         { table: p.table.name },
       );
   }
@@ -527,7 +539,10 @@ export class ItemCipher {
           where(direct.first),
         );
       }
-      this.checkCallBudget(calls.length, calls[0]!.first);
+      // A data key may cost one Decrypt per key it may be under (the provider tries the field's keyId, then each decryptOnlyKeyIds, in order), so the budget counts the worst case: a value can claim to be under the last.
+      let worst = 0;
+      for (const group of calls) worst += Math.max(1, group.first.field.readKeyIds.length);
+      this.checkCallBudget(worst, calls[0]!.first);
       await mapLimit(calls, this.config.maxConcurrency, async (group) => {
         try {
           await this.unwrap(group);
@@ -611,7 +626,8 @@ export class ItemCipher {
         }
         for (const slot of slots) {
           const text = (slot.value as { S?: unknown }).S;
-          if (typeof text !== "string") continue;
+          // Precondition: only a stored ciphertext this field reads is remembered; legacy plaintext written back must be encrypted, not kept.
+          if (typeof text !== "string" || !isStoredCiphertextText(text)) continue;
           this.handedOut.record(table.logicalName, handedOutName(readAs), key, text);
           if (readAs !== configured)
             this.handedOut.record(table.logicalName, field.path, key, text);

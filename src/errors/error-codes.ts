@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   "beacon.compositeMismatch",
   // Tables named outside a request (item API, streams, exports).
   "table.unknown",
+  // A table named in a request in another letter case than configured.
+  "table.nameAmbiguous",
   // Items and values.
   "item.keyMissing",
   "item.keyInvalid",

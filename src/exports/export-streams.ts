@@ -1,5 +1,5 @@
 import type { FieldEncryptionConfig } from "../config/config-types";
-import { settleDecrypt, settleEncrypt } from "../items/settle";
+import { settleDecrypt, settleEncryptItems } from "../items/settle";
 import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { requireTable } from "../items/table-lookup";
 import {
@@ -60,9 +60,5 @@ export function encryptImportStream(
 ): ItemLineTransform {
   const engine = sharedEngine(source);
   const table = requireTable(engine.resolved, options.table);
-  return itemLineTransform(
-    table,
-    (groups) => settleEncrypt(engine.cipher, groups, { guard: true }),
-    options,
-  );
+  return itemLineTransform(table, (groups) => settleEncryptItems(engine, groups), options);
 }

@@ -4,6 +4,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { attributeValuesFromWire } from "../items/attribute-values";
+import { withLogRedaction } from "../plugin/log-redaction";
 import type { ItemWrite } from "./item-rewrite";
 
 /** How a conditional write ended, and the write capacity it consumed. */
@@ -26,6 +27,8 @@ export async function conditionalWrite(
   client: DynamoDBClient,
   tableName: string,
   write: ItemWrite,
+  /** The plugin's log redaction: the condition holds the old raw value, which may be legacy plaintext. */
+  redact: (value: unknown) => unknown,
 ): Promise<WriteOutcome> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -67,17 +70,20 @@ export async function conditionalWrite(
   ].join(" ");
   try {
     const out = await client.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: attributeValuesFromWire(write.key),
-        UpdateExpression: update,
-        ConditionExpression: conditions.join(" AND "),
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length > 0
-          ? { ExpressionAttributeValues: attributeValuesFromWire(values as never) }
-          : {}),
-        ReturnConsumedCapacity: "TOTAL",
-      }),
+      withLogRedaction(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: attributeValuesFromWire(write.key),
+          UpdateExpression: update,
+          ConditionExpression: conditions.join(" AND "),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0
+            ? { ExpressionAttributeValues: attributeValuesFromWire(values as never) }
+            : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+        redact,
+      ),
     );
     return { written: true, capacity: out.ConsumedCapacity?.CapacityUnits ?? 0 };
   } catch (error) {

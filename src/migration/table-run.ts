@@ -1,3 +1,4 @@
+import { configRedactor, withLogRedaction } from "../plugin/log-redaction";
 import { createHash } from "node:crypto";
 import {
   DescribeTableCommand,
@@ -254,6 +255,13 @@ class Run {
   private readonly started = Date.now();
   remainingSample: number | undefined;
   readonly retry: RetryPolicy;
+  /** The plugin's log redaction, for the commands this run sends through the caller's client. */
+  readonly redact: (value: unknown) => unknown;
+
+  /** `command` with the plugin's log redaction: a caller's SDK logger must not print the stored values this run reads and writes. */
+  logged<C extends { middlewareStack: object }>(command: C): C {
+    return withLogRedaction(command, this.redact);
+  }
 
   constructor(
     readonly command: Command,
@@ -271,6 +279,7 @@ class Run {
     this.rate = new RateLimiter(options.maxRate);
     this.capacity = new RateLimiter(options.maxCapacity);
     this.locator = new KeyLocator(engine.resolved.provider);
+    this.redact = configRedactor(engine.resolved);
     this.currentKeys = new Set(table.fields.map((f) => f.keyId));
     this.remainingSample = options.sample;
     this.retry = {
@@ -545,7 +554,9 @@ async function writeItem(
     const write = plan.write;
     let outcome;
     try {
-      outcome = await run.attempt(() => conditionalWrite(run.client, run.options.table, write));
+      outcome = await run.attempt(() =>
+        conditionalWrite(run.client, run.options.table, write, run.redact),
+      );
     } catch (error) {
       const name = (error as { name?: unknown } | null)?.name;
       if (typeof name !== "string" || !ITEM_REFUSALS.has(name)) throw error;
@@ -567,12 +578,14 @@ async function writeItem(
     }
     const got = await run.attempt(() =>
       run.client.send(
-        new GetItemCommand({
-          TableName: run.options.table,
-          Key: attributeValuesFromWire(key),
-          ConsistentRead: true,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
+        run.logged(
+          new GetItemCommand({
+            TableName: run.options.table,
+            Key: attributeValuesFromWire(key),
+            ConsistentRead: true,
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
       ),
     );
     await run.capacity.take(got.ConsumedCapacity?.CapacityUnits ?? 0);
@@ -609,14 +622,16 @@ async function runSegment(
     }
     const page = await run.attempt(() =>
       run.client.send(
-        new ScanCommand({
-          TableName: run.options.table,
-          Segment: segment,
-          TotalSegments: totalSegments,
-          Limit: run.options.pageSize ?? 100,
-          ReturnConsumedCapacity: "TOTAL",
-          ...(lastKey ? { ExclusiveStartKey: attributeValuesFromWire(lastKey) } : {}),
-        }),
+        run.logged(
+          new ScanCommand({
+            TableName: run.options.table,
+            Segment: segment,
+            TotalSegments: totalSegments,
+            Limit: run.options.pageSize ?? 100,
+            ReturnConsumedCapacity: "TOTAL",
+            ...(lastKey ? { ExclusiveStartKey: attributeValuesFromWire(lastKey) } : {}),
+          }),
+        ),
       ),
     );
     await run.capacity.take(page.ConsumedCapacity?.CapacityUnits ?? 0);

@@ -1,13 +1,16 @@
 import type { ResolvedTable } from "../config/resolved-config";
+import type { EncryptionError } from "../errors/encryption-error";
 import { isObject } from "../format/wire";
 import type { ConditionNode, OperandNode, ValueNode } from "../expressions/ast";
 import { resolvePath } from "../expressions/field-relation";
 import { parseConditionExpression } from "../expressions/parser";
+import { tokenize } from "../expressions/lexer";
 import {
   comparedPath,
   equalityPath,
   legacyCondition,
   presencePath,
+  refuse,
   sizedPath,
 } from "../access/field-access";
 import type { BeaconRewriter } from "../beacons/beacon-rewriter";
@@ -133,10 +136,13 @@ export function checkConditionExpression(
 
 const PRESENCE_OPERATORS = new Set(["NULL", "NOT_NULL"]);
 
+const isEmptyList = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
+
 /**
  * Legacy `Expected`, `QueryFilter`, `ScanFilter` and `KeyConditions`: on an
  * encrypted attribute only existence checks (`Exists: false`, `NULL`,
- * `NOT_NULL`) are allowed.
+ * `NOT_NULL`) that carry no `Value` or `AttributeValueList` are allowed; on
+ * every attribute, a condition carries exactly the values its operator takes.
  */
 export function checkLegacyConditions(
   table: ResolvedTable,
@@ -149,10 +155,76 @@ export function checkLegacyConditions(
   for (const [name, condition] of Object.entries(conditions)) {
     if (!isObject(condition)) continue;
     const operator = condition.ComparisonOperator;
+    // Precondition: an existence check carries no value; one that does (DynamoDB refuses it, but only after it crossed the wire) is checked as the comparison it would be.
+    const carriesNoValue =
+      condition.Value === undefined && isEmptyList(condition.AttributeValueList);
     const existence =
-      operator === undefined
-        ? condition.Value === undefined
-        : typeof operator === "string" && PRESENCE_OPERATORS.has(operator);
+      carriesNoValue &&
+      (operator === undefined ||
+        (typeof operator === "string" && PRESENCE_OPERATORS.has(operator)));
     legacyCondition(table, name, prop, existence);
+    // Precondition: on any attribute, a condition carries exactly the values its operator takes; an extra one is bound to nothing and would cross the wire as it is (DynamoDB refuses it only after).
+    if (!valuesFitOperator(condition))
+      throw refuse(
+        table,
+        `${prop} on "${name}" carries values its operator does not take (or an operator DynamoDB does not know); a value bound to nothing cannot be proven free of an encrypted field's plaintext.`,
+      );
   }
+}
+
+/** How many values each legacy `ComparisonOperator` takes, at least and at most. */
+const VALUE_COUNTS = new Map<string, readonly [number, number]>([
+  ...["EQ", "NE", "LE", "LT", "GE", "GT", "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH"].map(
+    (op) => [op, [1, 1]] as const,
+  ),
+  ["IN", [1, Infinity]],
+  ["BETWEEN", [2, 2]],
+  ["NULL", [0, 0]],
+  ["NOT_NULL", [0, 0]],
+]);
+
+/** Whether a legacy condition's `Value` and `AttributeValueList` are what its operator (or, without one, `Exists`) takes. */
+function valuesFitOperator(condition: Record<string, unknown>): boolean {
+  const list = condition.AttributeValueList;
+  if (list !== undefined && !Array.isArray(list)) return false;
+  const count = list?.length ?? 0;
+  const operator = condition.ComparisonOperator;
+  if (operator === undefined)
+    return count === 0 && (condition.Exists !== false || condition.Value === undefined);
+  if (condition.Value !== undefined || typeof operator !== "string") return false;
+  const range = VALUE_COUNTS.get(operator);
+  return range !== undefined && count >= range[0] && count <= range[1];
+}
+
+/**
+ * The first `ExpressionAttributeValues` entry that none of the scope's
+ * expressions (`props`) uses, to be refused: such a value is bound to no
+ * attribute, so the plugin cannot tell whether it holds an encrypted field's
+ * plaintext, and it would cross the wire as it is. DynamoDB refuses the
+ * request anyway ("unused in expressions"), so no working request is lost.
+ * Found before any beacon rewrite adds or removes values; refused after the
+ * expressions' own checks, whose errors say more.
+ */
+export function unusedValue(
+  scope: Record<string, unknown>,
+  props: readonly string[],
+): string | undefined {
+  const values = scope.ExpressionAttributeValues;
+  if (!isObject(values)) return undefined;
+  const used = new Set<string>();
+  for (const prop of props) {
+    const expression = scope[prop];
+    if (typeof expression !== "string") continue;
+    for (const token of tokenize(expression, prop))
+      if (token.kind === "value") used.add(token.text);
+  }
+  return Object.keys(values).find((name) => !used.has(name));
+}
+
+/** The refusal of an {@link unusedValue}. */
+export function refuseUnusedValue(table: ResolvedTable, name: string): EncryptionError {
+  return refuse(
+    table,
+    `${name} is defined in ExpressionAttributeValues but no expression uses it; a value bound to no attribute cannot be proven free of an encrypted field's plaintext (DynamoDB refuses unused values too).`,
+  );
 }

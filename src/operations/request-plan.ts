@@ -13,7 +13,12 @@ import { isObject, type WireItem } from "../format/wire";
 import { resolvePath } from "../expressions/field-relation";
 import { projectedPath, refuseStatementRewrite } from "../access/field-access";
 import { parseProjectionExpression } from "../expressions/parser";
-import { checkConditionExpression, checkLegacyConditions } from "./condition-check";
+import {
+  checkConditionExpression,
+  checkLegacyConditions,
+  refuseUnusedValue,
+  unusedValue,
+} from "./condition-check";
 import { planAttributeUpdates, planUpdateExpression } from "./update-plan";
 import {
   OPERATIONS,
@@ -24,7 +29,7 @@ import {
   type RequestScope,
 } from "./operation-map";
 import { planStatement, type StatementScope } from "../partiql/statement-plan";
-import { mentionedTable, tableNameOf } from "./table-name";
+import { mentionedTable, refuseLookalikeTable, tableNameOf } from "./table-name";
 import { walk } from "./walk";
 import { updateAttributes } from "../tenancy/update-attributes";
 import { statementAttributes } from "../tenancy/statement-attributes";
@@ -251,6 +256,11 @@ export async function planRequest(
       const tableName = tableNameOf(scope.table === "mapKey" ? context.mapKey : value.TableName);
       if (tableName === undefined) return;
       const table = config.tables.get(tableName);
+      if (!table)
+        refuseLookalikeTable(
+          config.tables.keys(),
+          scope.table === "mapKey" ? context.mapKey : value.TableName,
+        );
       const key =
         scope.key !== undefined && isObject(value[scope.key])
           ? (value[scope.key] as WireItem)
@@ -301,6 +311,10 @@ function applyScope(
   cipher: ItemCipher,
 ): void {
   for (const prop of scope.legacyConditions ?? []) checkLegacyConditions(table, value, prop);
+  const unused = unusedValue(
+    value,
+    scope.update ? [...(scope.expressions ?? []), scope.update] : (scope.expressions ?? []),
+  );
   const rewriter =
     table.beaconAttributes.size > 0 ? new BeaconRewriter(table, value, beaconWrites) : undefined;
   for (const prop of scope.expressions ?? [])
@@ -313,6 +327,7 @@ function applyScope(
   if (scope.legacyUpdate)
     planAttributeUpdates(table, value, targets, beaconWrites, writtenBackBy(cipher, table, keyed));
   checkLeftoverComposites(table, value, beaconWrites);
+  if (unused !== undefined) throw refuseUnusedValue(table, unused);
   if ((scope.update || scope.legacyUpdate) && table.tenantAttributes.length > 0) {
     // Per-item keys and contexts: what the update says about the item chooses them, here and for its ReturnValues.
     const attributes = updateAttributes(table, value);

@@ -24,7 +24,7 @@ import {
   sizedPath,
   statementWrites,
 } from "../access/field-access";
-import { mentionedTable, tableNameOf } from "../operations/table-name";
+import { mentionedTable, refuseLookalikeTable, tableNameOf } from "../operations/table-name";
 import { type BeaconField, hasBeacon } from "../beacons/beacon-keyring";
 import type { BeaconMatch } from "../beacons/beacon-match";
 import { type BeaconWrite, planItemBeacons, type WrittenBack } from "../beacons/beacon-writes";
@@ -450,7 +450,10 @@ export function planStatement(
     );
   }
   const table = config.tables.get(tableName);
-  if (!table) return { tableName, table: undefined, key: undefined };
+  if (!table) {
+    refuseLookalikeTable(config.tables.keys(), tableOf(statement));
+    return { tableName, table: undefined, key: undefined };
+  }
   checkStatementComposites(table, text);
 
   const beacons =

@@ -18,8 +18,8 @@ import { EncryptionError } from "../errors/encryption-error";
 import { type EngineCarrier, sharedEngine } from "../items/shared-engine";
 import { applyResponse } from "../operations/response-plan";
 import { type RequestPlan, planRequest } from "../operations/request-plan";
-import { bodyBytes, containsAny, parseJsonBody } from "./http-body";
-import { REDACTED, redactor } from "./log-redaction";
+import { bodyBytes, parseJsonBody, tableMentionTest } from "./http-body";
+import { configRedactor, REDACTED, setLogFilters } from "./log-redaction";
 
 /** Names of the plugin's middlewares: stable, so registering the plugin again replaces it. */
 export const REQUEST_MIDDLEWARE_NAME = "fieldEncryptionRequestMiddleware";
@@ -68,32 +68,17 @@ export function fieldEncryption(
 ): FieldEncryptionPlugin {
   const { resolved, cipher } = sharedEngine(config);
   const plans = new WeakMap<HandlerExecutionContext, RequestPlan>();
-  // Beacon attributes too: a beacon is not the plaintext, but it tells which logged items hold equal values.
-  // Composite attributes: the logger prints the caller's input, which embeds the plaintext there.
-  const redact = redactor(
-    new Set(
-      [...resolved.tables.values()].flatMap((t) => [
-        ...t.rootNames,
-        ...t.beaconAttributes.keys(),
-        ...t.compositeAttributes.keys(),
-      ]),
-    ),
-    [...resolved.tables.keys()],
-  );
+  const redact = configRedactor(resolved);
+  const mentionsTable = tableMentionTest([...resolved.tables.keys()]);
 
   // The SDK's logger middleware prints inputs and outputs after the call, with the context's filters: redact encrypted fields there.
   const filtered = new WeakSet<HandlerExecutionContext>();
   // A request the plugin refuses may hold a copy of a secret where the filter does not look (any attribute): its input is not logged at all.
   const copied = new WeakSet<HandlerExecutionContext>();
   const redactAll = () => REDACTED;
-  const setLogFilters = (context: HandlerExecutionContext): void => {
+  const setFilters = (context: HandlerExecutionContext): void => {
     filtered.add(context);
-    const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
-    logging.dynamoDbDocumentClientOptions = {
-      ...logging.dynamoDbDocumentClientOptions,
-      overrideInputFilterSensitiveLog: copied.has(context) ? redactAll : redact,
-      overrideOutputFilterSensitiveLog: redact,
-    };
+    setLogFilters(context, redact, copied.has(context) ? redactAll : redact);
   };
 
   /**
@@ -106,11 +91,11 @@ export function fieldEncryption(
       if (!context.logger) return next(args);
       return next(args).then(
         (result) => {
-          if (filtered.has(context)) setLogFilters(context);
+          if (filtered.has(context)) setFilters(context);
           return result;
         },
         (error: unknown) => {
-          if (filtered.has(context)) setLogFilters(context);
+          if (filtered.has(context)) setFilters(context);
           throw error;
         },
       );
@@ -127,7 +112,7 @@ export function fieldEncryption(
     const operation = target.startsWith(TARGET_PREFIX)
       ? target.slice(TARGET_PREFIX.length)
       : target;
-    setLogFilters(context);
+    setFilters(context);
     const body = parseJsonBody(bytes, "request.malformed");
     let plan: RequestPlan | undefined;
     try {
@@ -135,7 +120,7 @@ export function fieldEncryption(
     } catch (error) {
       // Whatever the refusal (the plan, KMS, the size, the copy guard): the guard may not have run yet.
       copied.add(context);
-      setLogFilters(context);
+      setFilters(context);
       throw error;
     }
     if (plan) {
@@ -161,8 +146,8 @@ export function fieldEncryption(
           ),
         );
       }
-      // Requests that name no configured table pass through untouched, without being parsed.
-      if (!containsAny(bytes, resolved.tableNameBytes)) return next(args);
+      // Requests that name no configured table, in any letter case, pass through untouched, without being parsed.
+      if (!mentionsTable(bytes)) return next(args);
       return encryptRequest(next, context, args, request, bytes);
     };
 

@@ -52,7 +52,19 @@ export async function readResponseBody(body: unknown): Promise<Uint8Array> {
   );
 }
 
-/** True when `bytes` contains any of `needles`. */
-export function containsAny(bytes: Buffer, needles: readonly Buffer[]): boolean {
-  return needles.some((needle) => bytes.indexOf(needle) >= 0);
+/**
+ * A test of whether a request body names any of `tableNames` in any letter
+ * case: first the exact bytes (a hit is parsed anyway), then, only on a miss,
+ * a case-insensitive search of the body read as latin1 (one character per
+ * byte; table names are ASCII, and no UTF-8 sequence folds into ASCII there).
+ */
+export function tableMentionTest(tableNames: readonly string[]): (bytes: Buffer) => boolean {
+  if (tableNames.length === 0) return () => false;
+  const exact = tableNames.map((name) => Buffer.from(name, "utf8"));
+  const folded = new RegExp(
+    tableNames.map((name) => name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|"),
+    "i",
+  );
+  return (bytes) =>
+    exact.some((name) => bytes.indexOf(name) >= 0) || folded.test(bytes.toString("latin1"));
 }

@@ -1,3 +1,5 @@
+import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer } from "@smithy/types";
+import type { ResolvedConfig } from "../config/resolved-config";
 import { mentionedTable } from "../operations/table-name";
 
 /** What the SDK logger prints in place of a redacted value. */
@@ -45,4 +47,65 @@ export function redactor(
     return out;
   };
   return (value) => redact(value, 0);
+}
+
+/**
+ * The redactor of a config: every attribute that holds an encrypted field, and
+ * every beacon attribute (a beacon is not the plaintext, but it tells which
+ * logged items hold equal values), and statements on every configured table.
+ */
+export function configRedactor(resolved: ResolvedConfig): (value: unknown) => unknown {
+  return redactor(
+    new Set(
+      [...resolved.tables.values()].flatMap((t) => [
+        ...t.rootNames,
+        ...t.beaconAttributes.keys(),
+        // The logger prints the caller's input, which embeds the plaintext in a composite attribute.
+        ...t.compositeAttributes.keys(),
+      ]),
+    ),
+    [...resolved.tables.keys()],
+  );
+}
+
+/** Makes the SDK's logger middleware, which reads these filters from the context after the call, print `redact`'s copies. */
+export function setLogFilters(
+  context: HandlerExecutionContext,
+  redact: (value: unknown) => unknown,
+  redactInput: (value: unknown) => unknown = redact,
+): void {
+  const logging = context as { dynamoDbDocumentClientOptions?: Record<string, unknown> };
+  logging.dynamoDbDocumentClientOptions = {
+    ...logging.dynamoDbDocumentClientOptions,
+    overrideInputFilterSensitiveLog: redactInput,
+    overrideOutputFilterSensitiveLog: redact,
+  };
+}
+
+/** How a command's own middleware stack (not the client's) is added to, whatever the command's types. */
+type CommandStack = {
+  add(middleware: InitializeMiddleware<object, MetadataBearer>, options: object): void;
+};
+
+/**
+ * `command`, with the plugin's log redaction on its own middleware stack: for
+ * the whole-table tools, which send through the caller's client (without the
+ * plugin, which they may not have) values the SDK's logger would otherwise
+ * print: stored items, legacy plaintext, and the old raw value their
+ * conditional writes compare. The caller's client is left as it is.
+ */
+export function withLogRedaction<C extends { middlewareStack: object }>(
+  command: C,
+  redact: (value: unknown) => unknown,
+): C {
+  const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => (args) => {
+    setLogFilters(context, redact);
+    return next(args);
+  };
+  (command.middlewareStack as CommandStack).add(middleware, {
+    step: "initialize",
+    name: "fieldEncryptionToolLogRedaction",
+    priority: "high",
+  });
+  return command;
 }

@@ -18,9 +18,38 @@ export function fieldForItem(
 ): ResolvedField {
   const tenancy = field.tenancy;
   if (!tenancy) return field;
-  return tenancy.forItem(
+  const derived = tenancy.forItem(
     (name) =>
       own(item, name) ? item[name] : fallback && own(fallback, name) ? fallback[name] : undefined,
     table.name,
   );
+  return withAccessOf(field, derived);
+}
+
+/** Derived fields with another field's access, by that field; so that each stays one object per tenant. */
+const accessCopies = new WeakMap<ResolvedField, WeakMap<ResolvedField, ResolvedField>>();
+
+/**
+ * `derived` with the `mode` and `allowPlaintext` of `field`, the field the
+ * caller holds. The tenancy derives from the field as configured; a caller
+ * that holds a copy with other access (the migration tools read and write
+ * every field in ReadWrite mode, plaintext allowed) must keep its own, or a
+ * ReadOnly field could never be rewritten.
+ */
+function withAccessOf(field: ResolvedField, derived: ResolvedField): ResolvedField {
+  if (derived.mode === field.mode && derived.allowPlaintext === field.allowPlaintext)
+    return derived;
+  let copies = accessCopies.get(field);
+  if (!copies) accessCopies.set(field, (copies = new WeakMap()));
+  let copy = copies.get(derived);
+  if (!copy)
+    copies.set(
+      derived,
+      (copy = Object.freeze({
+        ...derived,
+        mode: field.mode,
+        allowPlaintext: field.allowPlaintext,
+      })),
+    );
+  return copy;
 }

@@ -3,6 +3,7 @@ import type { ResolvedField } from "../config/resolved-config";
 import { fail, isPlainObject, quote } from "../config/config-failure";
 import type { CompiledSource } from "./attribute-text";
 import { FieldTenancy, type KeyChoice } from "./field-tenancy";
+import { checkBacktracking } from "./pattern-safety";
 import type {
   ContextValue,
   KeyIdByAttribute,
@@ -58,6 +59,8 @@ export function compileSource(source: Record<string, unknown>, where: string): C
   } catch {
     fail(`${where}.pattern`, "not a valid regular expression (JavaScript syntax, u flag)");
   }
+  // Precondition: matching runs on every request, on values anyone who can write the table chose; a pattern that can backtrack catastrophically would let one value stall every reader.
+  checkBacktracking(pattern, `${where}.pattern`);
   // An alternative that matches the empty string makes exec return one entry per group.
   const groups = new RegExp(`${source.pattern}|`, "u").exec("")!.length - 1;
   // Precondition: exactly one capture group, whose text is the value; with none or several it would be ambiguous which part chooses the tenant.

@@ -525,7 +525,7 @@ describe("conditionalWrite", () => {
     write.expect.set("email", undefined);
     write.expect.set("email__beacon", undefined);
     write.sets.set("email__beacon", { S: "abcd" });
-    expect(await conditionalWrite(plain, table, write)).toMatchObject({ written: false });
+    expect(await conditionalWrite(plain, table, write, (v) => v)).toMatchObject({ written: false });
     expect(await raw(table, "gone")).toBeUndefined();
   });
 });

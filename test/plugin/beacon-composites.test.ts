@@ -1128,7 +1128,7 @@ describe("the copy guard searches the text around a composite's beacon", () => {
   }
 
   it("another encrypted field after the beacon is refused (Put and UpdateItem), nothing sent", async () => {
-    const ctx = await suffixSetup("^\\$app#email_(.+?)#ssn_.*$");
+    const ctx = await suffixSetup("^\\$app#email_([^#]+)#ssn_.*$");
     const item = {
       pk: "1",
       sk: "s",
@@ -1156,7 +1156,7 @@ describe("the copy guard searches the text around a composite's beacon", () => {
   });
 
   it("the same text around the beacon without a copy is sent, with only the capture replaced", async () => {
-    const ctx = await suffixSetup("^\\$app#email_(.+?)#ssn_.*$");
+    const ctx = await suffixSetup("^\\$app#email_([^#]+)#ssn_.*$");
     await ctx.doc.send(
       new PutCommand({
         TableName: "Users",

@@ -127,6 +127,11 @@ describe("beacon composites config", () => {
     ],
     [composite("^app#.+"), "beacon.composites[0].pattern: expected exactly one capture group"],
     [composite("^app#(.+"), "beacon.composites[0].pattern: not a valid regular expression"],
+    // The tenant patterns' backtracking check applies to composite patterns too (they share compileSource).
+    [
+      composite("^e_((?:[a-z]+)*)#$"),
+      "beacon.composites[0].pattern: can backtrack catastrophically",
+    ],
     [
       composite("^x(.+)", ""),
       "beacon.composites[0].attribute: expected the name of a top-level attribute",

@@ -28,6 +28,11 @@ function write(
   };
 }
 
+/** The write with no log redaction: these tests read the wire, not the SDK's log (test/e2e/tool-sdk-logger.e2e.test.ts does). */
+const writeUnlogged = (
+  ...args: Parameters<typeof conditionalWrite> extends [...infer A, unknown] ? A : never
+) => conditionalWrite(...args, (value) => value);
+
 const CIPHER = { S: "ENC:new" };
 
 /** A DynamoDB error reply of this type, as the service sends it. */
@@ -44,7 +49,7 @@ function fake() {
 describe("the migration's conditional write", () => {
   it("sets and removes only what changed, conditional on each value as read, on an absent one staying absent, and on the item still existing", async () => {
     const { db, client } = fake();
-    const outcome = await conditionalWrite(
+    const outcome = await writeUnlogged(
       client,
       "Users",
       write({
@@ -87,7 +92,7 @@ describe("the migration's conditional write", () => {
 
   it("a write that only removes, of attributes read as absent, sends no values", async () => {
     const { db, client } = fake();
-    await conditionalWrite(
+    await writeUnlogged(
       client,
       "Users",
       write({
@@ -108,7 +113,7 @@ describe("the migration's conditional write", () => {
 
   it("a condition on an attribute it does not write still holds the write back (a field read with its beacon)", async () => {
     const { db, client } = fake();
-    await conditionalWrite(
+    await writeUnlogged(
       client,
       "Users",
       write({
@@ -137,7 +142,7 @@ describe("the migration's conditional write", () => {
     async (_, unconditioned) => {
       const { db, client } = fake();
       // A precondition of the migration's own planning (a plain Error, not a user-facing code).
-      await expect(conditionalWrite(client, "Users", unconditioned)).rejects.toBeInstanceOf(Error);
+      await expect(writeUnlogged(client, "Users", unconditioned)).rejects.toBeInstanceOf(Error);
       expect(db.requests).toHaveLength(0);
     },
   );
@@ -146,11 +151,11 @@ describe("the migration's conditional write", () => {
     const { db, client } = fake();
     db.override = () => ({ status: 200, body: { ConsumedCapacity: { CapacityUnits: 2.5 } } });
     const one = write({ sets: [["ssn", CIPHER]], expect: [["ssn", { S: "1" }]] });
-    expect(await conditionalWrite(client, "Users", one)).toEqual({ written: true, capacity: 2.5 });
+    expect(await writeUnlogged(client, "Users", one)).toEqual({ written: true, capacity: 2.5 });
     db.override = () => serviceError("ConditionalCheckFailedException");
-    expect(await conditionalWrite(client, "Users", one)).toEqual({ written: false, capacity: 0 });
+    expect(await writeUnlogged(client, "Users", one)).toEqual({ written: false, capacity: 0 });
     db.override = () => serviceError("ResourceNotFoundException");
-    await expect(conditionalWrite(client, "Users", one)).rejects.toMatchObject({
+    await expect(writeUnlogged(client, "Users", one)).rejects.toMatchObject({
       name: "ResourceNotFoundException",
     });
   });
@@ -163,11 +168,11 @@ describe("the migration's conditional write", () => {
       typeof conditionalWrite
     >[0];
     const one = write({ sets: [["ssn", CIPHER]], expect: [["ssn", { S: "1" }]] });
-    expect(await conditionalWrite(client, "Users", one)).toEqual({ written: false, capacity: 0 });
+    expect(await writeUnlogged(client, "Users", one)).toEqual({ written: false, capacity: 0 });
     const other = Object.assign(new Error("throttled"), { name: "ThrottlingException" });
     const failing = { send: () => Promise.reject(other) } as unknown as Parameters<
       typeof conditionalWrite
     >[0];
-    await expect(conditionalWrite(failing, "Users", one)).rejects.toBe(other);
+    await expect(writeUnlogged(failing, "Users", one)).rejects.toBe(other);
   });
 });
