@@ -266,7 +266,9 @@ export function checkLegacyComposites(
 export function checkStatementComposites(table: ResolvedTable, text: string): void {
   if (table.compositeAttributes.size === 0) return;
   const names = new Map([...table.compositeAttributes].map(([a, b]) => [a.toLowerCase(), b]));
-  for (const token of tokenize(text)) {
+  const tokens = tokenize(text);
+  refuseRequiredStatementUpdate(table, tokens);
+  for (const token of tokens) {
     if (token.kind !== "word" && token.kind !== "quoted" && token.kind !== "string") continue;
     const binding = names.get(token.text.toLowerCase());
     if (binding)
@@ -274,6 +276,35 @@ export function checkStatementComposites(table: ResolvedTable, text: string): vo
         table,
         binding,
         "a PartiQL statement that names it would send the embedded plaintext; use PutItem, UpdateItem or Query, which the plugin rewrites to the beacon",
+      );
+  }
+}
+
+/**
+ * A PartiQL `UPDATE` that names a field whose composite is `required`:
+ * refused, since the statement cannot set the composite too (naming it is
+ * refused above), so the stored key would keep the old value's beacon. The
+ * check is by name anywhere in the statement, which also refuses an UPDATE
+ * that only compares the field: conservative, and UpdateItem does both.
+ */
+function refuseRequiredStatementUpdate(
+  table: ResolvedTable,
+  tokens: ReturnType<typeof tokenize>,
+): void {
+  const first = tokens[0];
+  if (!first || first.kind !== "word" || first.text.toLowerCase() !== "update") return;
+  for (const binding of table.compositeAttributes.values()) {
+    if (!binding.composite.required) continue;
+    const root = binding.field.path.split(/[.[]/)[0]!.toLowerCase();
+    if (
+      tokens.some(
+        (t) => (t.kind === "word" || t.kind === "quoted") && t.text.toLowerCase() === root,
+      )
+    )
+      throw new EncryptionError(
+        "beacon.compositeMismatch",
+        `A PartiQL UPDATE names the encrypted field "${binding.field.path}", whose composite "${binding.composite.attribute}" is required and cannot be set in a statement (composites[].required): use UpdateItem and set both. Nothing was sent.`,
+        { table: table.name, field: binding.field.path },
       );
   }
 }

@@ -1089,6 +1089,23 @@ describe("composites[].required", () => {
     AttributeUpdates: { email: { Action: "PUT", Value: { S: "new@x.com" } } },
   });
 
+  it("refuses a PartiQL UPDATE that names the field, which cannot set the composite; not without required", async () => {
+    const statement = () =>
+      new ExecuteStatementCommand({
+        Statement: `UPDATE "Users" SET email = ? WHERE pk = 'u#1' AND sk = 'p'`,
+        Parameters: [{ S: "new@x.com" }],
+      });
+    const required = await requiredSetup(true);
+    await expectRefused(
+      required.client.send(statement()),
+      required.fake,
+      "beacon.compositeMismatch",
+    );
+    const optional = await requiredSetup(false);
+    await optional.client.send(statement());
+    expect(optional.fake.requests).toHaveLength(1);
+  });
+
   it("refuses an update that sets the field without the composite (both update forms)", async () => {
     const { fake, doc, client } = await requiredSetup(true);
     await expectRefused(doc.send(setEmail), fake, "beacon.compositeMismatch");
