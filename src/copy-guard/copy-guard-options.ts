@@ -10,9 +10,10 @@ import { fail, isPlainObject } from "../config/config-failure";
  */
 export interface CopyGuardOptions {
   /**
-   * The shortest plaintext searched for, in characters (after trimming
-   * whitespace). Shorter values (`"NY"`, `"42"`) appear by chance inside
-   * unrelated text too often to refuse a write for it. Default 6.
+   * The shortest plaintext searched for, in UTF-8 bytes after trimming
+   * whitespace (characters, for ASCII text; a CJK character counts 3).
+   * Shorter values (`"NY"`, `"42"`) appear by chance inside unrelated text
+   * too often to refuse a write for it. Default 6.
    */
   minLength?: number;
 }

@@ -65,7 +65,8 @@ export class CopyNeedles {
     if (guard === false) return;
     const push = (text: string, number: boolean) => {
       const needle = fold(text.trim());
-      if (needle.length < guard.minLength || this.has(owner, field.path, needle)) return;
+      if (utf8Length(needle, guard.minLength) < guard.minLength) return;
+      if (this.has(owner, field.path, needle)) return;
       this.needles.push({
         text: needle,
         digits: number && DIGITS.test(needle),
@@ -130,4 +131,14 @@ export class CopyNeedles {
     this.produced.add(value);
     if (around) this.around.set(value, around);
   }
+}
+
+/**
+ * A needle's length as `minLength` counts it: UTF-8 bytes, so that a 4-character
+ * CJK name (12 bytes), which says far more than 4 Latin letters, is searched at
+ * the default of 6. The same as the character count for ASCII text, which is
+ * the common case and needs no count once it is long enough.
+ */
+function utf8Length(text: string, enough: number): number {
+  return text.length >= enough ? text.length : Buffer.byteLength(text, "utf8");
 }

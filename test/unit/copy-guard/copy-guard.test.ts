@@ -71,6 +71,16 @@ describe("copy guard: needles", () => {
     ).toHaveLength(1);
     expect(needlesFor({ zip: {} }, { zip: { S: "94107" } }).needles).toEqual([]);
   });
+
+  it("minLength counts UTF-8 bytes: a 2-character CJK name (6 bytes) is searched, 5 bytes of accented text are not", () => {
+    expect(needlesFor({ name: {} }, { name: { S: "山田" } }).needles.map((n) => n.text)).toEqual([
+      "山田",
+    ]);
+    expect(needlesFor({ name: {} }, { name: { S: "山" } }).needles).toEqual([]);
+    // "éabc": 4 characters, 5 bytes; "éabcd": 6 bytes.
+    expect(needlesFor({ name: {} }, { name: { S: "éabc" } }).needles).toEqual([]);
+    expect(needlesFor({ name: {} }, { name: { S: "éabcd" } }).needles).toHaveLength(1);
+  });
 });
 
 describe("copy guard: the search", () => {
