@@ -1,3 +1,4 @@
+import type { PathSegment } from "../config/field-path";
 import { EncryptionError } from "../errors/encryption-error";
 import { beaconNeedsRepair } from "./beacon-state";
 import { emptyWrite, type ItemPlan, type ItemWrite, keyOf } from "./item-rewrite";
@@ -5,6 +6,26 @@ import type { ItemAnalysis } from "./page-analysis";
 
 /** What a beacon looks like: lower-case hex (see `beaconText`). */
 const BEACON_TEXT = /^[0-9a-f]{1,64}$/;
+
+/**
+ * The item's write (made when there is none yet), conditional on the raw value
+ * of the top-level attribute that holds the field as read, or its absence: an
+ * application write of the field in between then fails the migration's write.
+ */
+function expectingRoot(
+  write: ItemWrite | undefined,
+  analysis: ItemAnalysis,
+  root: PathSegment,
+): ItemWrite {
+  const rootName = root.kind === "attr" ? root.name : "";
+  write ??= emptyWrite(keyOf(analysis));
+  if (!write.expect.has(rootName))
+    write.expect.set(
+      rootName,
+      Object.hasOwn(analysis.item, rootName) ? analysis.item[rootName] : undefined,
+    );
+  return write;
+}
 
 /**
  * Adds the beacon repairs of a page to its planned writes (`plans`, from
@@ -44,14 +65,7 @@ export function planBeaconWrites(
         deferred(field.path, i);
         continue;
       }
-      const root = field.segments[0]!;
-      const rootName = root.kind === "attr" ? root.name : "";
-      write ??= emptyWrite(keyOf(analysis));
-      if (!write.expect.has(rootName))
-        write.expect.set(
-          rootName,
-          Object.hasOwn(analysis.item, rootName) ? analysis.item[rootName] : undefined,
-        );
+      write = expectingRoot(write, analysis, field.segments[0]!);
       write.expect.set(beacon.attribute, beacon.stored);
       const state = beacon.state;
       if (state.kind === "orphan") {
@@ -99,14 +113,7 @@ function planCompositeWrites(
         `The beacon computed for "${field.path}" is not beacon text; nothing was written`,
         { table: f.target.table.name, field: field.path },
       );
-    const root = field.segments[0]!;
-    const rootName = root.kind === "attr" ? root.name : "";
-    write ??= emptyWrite(keyOf(analysis));
-    if (!write.expect.has(rootName))
-      write.expect.set(
-        rootName,
-        Object.hasOwn(analysis.item, rootName) ? analysis.item[rootName] : undefined,
-      );
+    write = expectingRoot(write, analysis, field.segments[0]!);
     write.expect.set(composite.attribute, composite.stored);
     write.sets.set(composite.attribute, { S: state.text });
     write.composites.set(composite.attribute, field.path);
