@@ -4,12 +4,13 @@ const DIGITS = /^[0-9]+$/;
 
 /**
  * Case folding for comparison: upper then lower case, so that `ß` and `SS`,
- * `ſ` and `s`, `ı` and `I` compare equal as well as `A` and `a`. Locale
- * rules (Turkish dotted and dotless i) are not applied.
+ * `ſ` and `s`, `ı` and `I` compare equal as well as `A` and `a`; the capital
+ * `ẞ`, which upper-casing keeps, becomes `ss` as well. Locale rules (Turkish
+ * dotted and dotless i) are not applied.
  */
 export function fold(text: string): string {
   for (let i = 0; i < text.length; i++)
-    if (text.charCodeAt(i) > 127) return text.toUpperCase().toLowerCase();
+    if (text.charCodeAt(i) > 127) return text.toUpperCase().toLowerCase().replaceAll("ß", "ss");
   // ASCII folds by lower-casing alone.
   return text.toLowerCase();
 }

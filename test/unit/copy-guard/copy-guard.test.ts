@@ -237,6 +237,71 @@ describe("copy guard: the search", () => {
     expect(refusal(() => guardItems(own, [a, b])).attribute).toBe("note");
   });
 
+  it("a decimal or signed number is searched as text; only an all-digit needle needs no digit beside it", () => {
+    const decimal = needlesFor({ n: {} }, { n: { N: "12345.6" } });
+    expect(decimal.needles[0]!.digits).toBe(false);
+    expect(findCopy(decimal.needles, "912345.67")?.text).toBe("12345.6");
+    const signed = needlesFor({ n: {} }, { n: { N: "-1234567" } });
+    expect(signed.needles[0]!.digits).toBe(false);
+    expect(findCopy(signed.needles, "9-12345678")).toBeDefined();
+  });
+
+  it("an all-digit needle at the very start or end of a text is found", () => {
+    const digits = needlesFor({ n: {} }, { n: { N: "1234567" } });
+    expect(findCopy(digits.needles, "1234567-x")).toBeDefined();
+    expect(findCopy(digits.needles, "x-1234567")).toBeDefined();
+    expect(findCopy(digits.needles, "1234567")).toBeDefined();
+  });
+
+  it("a short needle is found in a short text whatever the order of the needles", () => {
+    const needles = needlesFor(
+      { a: {}, b: {} },
+      { a: { S: "k7q2zp" }, b: { S: "a much longer secret value" } },
+    );
+    expect(findCopy(needles.needles, "k7q2zp")?.field).toBe("a");
+    expect(findCopy([...needles.needles].reverse(), "K7Q2ZP")?.field).toBe("a");
+  });
+
+  it("a non-ASCII text is case-folded before the search: an ASCII needle is found in it", () => {
+    const name = needlesFor({ n: {} }, { n: { S: "Grossmann" } });
+    expect(findCopy(name.needles, "Großmann & Co")).toBeDefined();
+    expect(findCopy(name.needles, "GROẞMANN")).toBeDefined();
+  });
+
+  it("many needles (the automaton): a needle inside another's path, and a match after a partial one, are found", () => {
+    const values = [
+      "zzabcdefgh",
+      "abcdef",
+      "aaaaab",
+      ...Array.from({ length: 20 }, (_, i) => `filler-${i}-qq`),
+    ];
+    const many = needlesFor({ l: {} }, { l: { L: values.map((v) => ({ S: v })) } });
+    expect(many.needles.length).toBeGreaterThan(16);
+    // "abcdef" ends inside the path of "zzabcdefgh": found through its dictionary link.
+    expect(findCopy(many.needles, "zzabcdefxx")?.text).toBe("abcdef");
+    // After "aaaaa" the sixth "a" is no step on "aaaaab": the scan falls back, and still finds it.
+    expect(findCopy(many.needles, "xaaaaaab")?.text).toBe("aaaaab");
+    expect(findCopy(many.needles, "zzabcdexx")).toBeUndefined();
+  });
+
+  it("guardItems with many needles: equal values of different items are each item's own needle", () => {
+    const table = resolveConfig(config({ email: {}, ssn: {} })).tables.get("Users")!;
+    const [email, ssn] = [table.fields[0]!, table.fields[1]!];
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      pk: { S: `u${i}` },
+      email: { S: "ENC:e" },
+      ssn: { S: "ENC:s" },
+    }));
+    const needles = new CopyNeedles();
+    items.forEach((item, i) => {
+      needles.add(table, email, { S: `user-${i}@example.com` }, item);
+      needles.add(table, ssn, { S: "123-45-6789" }, item);
+    });
+    expect(needles.needles.length).toBeGreaterThanOrEqual(32);
+    (items[19] as Record<string, unknown>).note = { S: "ssn 123-45-6789" };
+    expect(refusal(() => guardItems(needles, items)).attribute).toBe("note");
+  });
+
   it("writes locations as paths", () => {
     expect(locationText(["A", 0, "b c", { note: "n" }])).toBe('A[0]["b c"] (n)');
   });
