@@ -1190,3 +1190,60 @@ describe("the copy guard searches the text around a composite's beacon", () => {
     expect(sent.gsi1pk!.S).toMatch(/^\$app#email_[0-9a-f]{4}#ssn_x$/);
   });
 });
+
+describe("composite boundaries (mutation run)", () => {
+  async function oneComposite(pattern: string) {
+    const config = await localBeaconConfig();
+    config.tables.Users!.fields.code = {
+      beacon: { length: 16, composites: [{ attribute: "gsi3pk", pattern }] },
+    };
+    return beaconSetup(config);
+  }
+  const put = (code: string, gsi3pk: string) =>
+    new PutCommand({ TableName: "Users", Item: { pk: "u", sk: "s", code, gsi3pk } });
+
+  it("a composite of exactly 2,048 characters is rewritten; 2,049 is refused", async () => {
+    const { fake, doc } = await oneComposite("^c_(.+)$");
+    const code = "k".repeat(2046);
+    await doc.send(put(code, `c_${code}`));
+    expect(fake.last().body.Item.gsi3pk.S).toMatch(/^c_[0-9a-f]{4}$/);
+    const refused = await oneComposite("^c_(.+)$");
+    await expectRefused(
+      refused.doc.send(put(`${code}k`, `c_${code}k`)),
+      refused.fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("a value holding enc: after its start is a plaintext value like any other", async () => {
+    const { fake, doc } = await oneComposite("^c_(.+)$");
+    await doc.send(put("abc enc:def", "c_abc enc:def"));
+    expect(fake.last().body.Item.gsi3pk.S).toMatch(/^c_[0-9a-f]{4}$/);
+  });
+
+  it("a short value that also occurs in the text after the capture is accepted; 6 characters repeated there are refused by the composite rule", async () => {
+    const { fake, doc } = await oneComposite("^c_([^#]+)#r_.*$");
+    await doc.send(put("us", "c_us#r_us-east-1"));
+    expect(fake.last().body.Item.gsi3pk.S).toMatch(/^c_[0-9a-f]{4}#r_us-east-1$/);
+    const refused = await oneComposite("^c_([^#]+)#r_.*$");
+    await expectRefused(
+      refused.doc.send(put("abcdef", "c_abcdef#r_ABCDEF")),
+      refused.fake,
+      "beacon.compositeMismatch",
+    );
+  });
+
+  it("with a pattern whose literal prefix cannot be read, an unrelated :value passes the leftover check", async () => {
+    const { fake, doc } = await oneComposite("^(?:a|b)#(.+)$");
+    await doc.send(
+      new QueryCommand({
+        TableName: "Users",
+        KeyConditionExpression: "pk = :pk",
+        FilterExpression: "#s = :s",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":pk": "u", ":s": "active" },
+      }),
+    );
+    expect(fake.requests).toHaveLength(1);
+  });
+});
