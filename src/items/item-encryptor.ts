@@ -1,8 +1,5 @@
 import type { FieldEncryptionConfig } from "../config/config-types";
 import type { ItemJob } from "../engine/item-cipher";
-import { CopyNeedles } from "../copy-guard/copy-needles";
-import { beaconNeedles } from "../copy-guard/beacon-needles";
-import { guardItems } from "../copy-guard/guard-request";
 import { EncryptionError } from "../errors/encryption-error";
 import { fieldEncryption, type FieldEncryptionPlugin } from "../plugin/field-encryption";
 import { decryptRecords, type StreamRecordOptions } from "../streams/decrypt-stream-records";
@@ -18,7 +15,7 @@ import { type ItemShape, type ShapeItems, shapeCodec } from "./item-shape";
 import type { TranslateConfig } from "./native-items";
 import { ENGINE, type EngineCarrier, type SharedEngine, sharedEngine } from "./shared-engine";
 import { requireTable } from "./table-lookup";
-import { planJobBeacons } from "../beacons/job-beacons";
+import { encryptWholeItems } from "./encrypt-whole-items";
 
 /** Options of {@link createItemEncryptor}. */
 export interface ItemEncryptorOptions<S extends ItemShape = ItemShape> {
@@ -184,15 +181,7 @@ function build<S extends ItemShape>(
     },
     async encryptItems(table, items) {
       const jobs = await toJobs(table, items);
-      // Beacons as a Put through the plugin writes them, from the plaintext, before encrypting.
-      const needles = new CopyNeedles();
-      beaconNeedles(needles, await planJobBeacons(resolved, cipher, jobs));
-      await cipher.encryptItems(jobs, [], needles);
-      // As the plugin refuses a Put whose other attributes hold a copy of an encrypted value.
-      guardItems(
-        needles,
-        jobs.map((j) => j.item),
-      );
+      await encryptWholeItems(engine, jobs);
       return back(jobs);
     },
     async decryptItem(table, item) {

@@ -147,6 +147,26 @@ function emptyPlan(operation: string, spec: OperationSpec): RequestPlan {
 }
 
 /**
+ * Computes the planned beacons, then encrypts the request's items and values
+ * in place (beacons are made from the plaintext, so first). Returns what the
+ * copy guard searches the final body for: every plaintext encrypted or
+ * looked up, and the values the library produced in their place.
+ */
+async function encryptValues(
+  config: ResolvedConfig,
+  cipher: ItemCipher,
+  jobs: readonly ItemJob[],
+  targets: readonly ValueTarget[],
+  beaconWrites: readonly BeaconWrite[],
+): Promise<CopyNeedles> {
+  await applyBeaconWrites(config, beaconWrites);
+  const needles = new CopyNeedles();
+  beaconNeedles(needles, beaconWrites);
+  await cipher.encryptItems(jobs, targets, needles);
+  return needles;
+}
+
+/**
  * PartiQL: each statement naming a configured table is parsed and planned;
  * its parameters are encrypted as needed, and a statement on beaconed fields
  * is rewritten to keep their beacons in step (beacons computed from the
@@ -195,11 +215,7 @@ async function planPartiql(
     if (scope.beacons) rewrites.push({ statement, scope });
   });
   if (!involved) return undefined;
-  // Beacons are made from the plaintext, so before the parameters are encrypted in place.
-  await applyBeaconWrites(config, beaconWrites);
-  const needles = new CopyNeedles();
-  beaconNeedles(needles, beaconWrites);
-  await cipher.encryptItems([], targets, needles);
+  const needles = await encryptValues(config, cipher, [], targets, beaconWrites);
   for (const { statement, scope } of rewrites) {
     const params = Array.isArray(statement.Parameters) ? (statement.Parameters as unknown[]) : [];
     const rewritten = scope.beacons!.plan.rewrite(
@@ -279,11 +295,7 @@ export async function planRequest(
     });
   }
   if (!involved) return undefined;
-  // Beacons are made from the plaintext, so before the values are encrypted in place.
-  await applyBeaconWrites(config, beaconWrites);
-  const needles = new CopyNeedles();
-  beaconNeedles(needles, beaconWrites);
-  await cipher.encryptItems(jobs, targets, needles);
+  const needles = await encryptValues(config, cipher, jobs, targets, beaconWrites);
   for (const job of jobs) {
     const size = itemSize(job.item);
     if (size > MAX_ITEM_BYTES) {
