@@ -43,7 +43,7 @@ export async function beacons(
   });
   const keyProvider = new LocalKeyProvider({ keys: BENCH_KEYS });
   const beaconKey = await createBeaconKey(keyProvider, "bench");
-  const client = (beacon: boolean) => {
+  const client = (beacon: boolean, copyGuard = true) => {
     const low = new DynamoDBClient(endpoint);
     low.middlewareStack.use(
       fieldEncryption({
@@ -54,7 +54,12 @@ export async function beacons(
           [table]: {
             partitionKey: "pk",
             sortKey: "sk",
-            fields: { email: beacon ? { beacon: { length: 16, index: "email-index" } } : {} },
+            fields: {
+              email: {
+                ...(beacon && { beacon: { length: 16, index: "email-index" } }),
+                ...(!copyGuard && { copyGuard: false as const }),
+              },
+            },
           },
         },
       }),
@@ -66,9 +71,11 @@ export async function beacons(
   const withBeacon = beaconClients.doc;
   const without = plainClients.doc;
   const count = quick ? 200 : 2000;
+  // The plain index compared against holds each email in plaintext on purpose: seeded with the copy guard off for it.
+  const seed = client(true, false).doc;
   for (let i = 0; i < count; i++) {
     const email = `user${i}@example.com`;
-    await withBeacon.send(
+    await seed.send(
       new PutCommand({
         TableName: table,
         Item: { pk: `u#${i}`, sk: "p", email, plainEmail: email },
