@@ -150,7 +150,8 @@ function emptyPlan(operation: string, spec: OperationSpec): RequestPlan {
  * Computes the planned beacons, then encrypts the request's items and values
  * in place (beacons are made from the plaintext, so first). Returns what the
  * copy guard searches the final body for: every plaintext encrypted or
- * looked up, and the values the library produced in their place.
+ * looked up, and the values the library produced in their place; undefined
+ * when the request carries none.
  */
 async function encryptValues(
   config: ResolvedConfig,
@@ -158,7 +159,9 @@ async function encryptValues(
   jobs: readonly ItemJob[],
   targets: readonly ValueTarget[],
   beaconWrites: readonly BeaconWrite[],
-): Promise<CopyNeedles> {
+): Promise<CopyNeedles | undefined> {
+  // A read encrypts nothing and looks nothing up: no needles, and no extra await on the hot path.
+  if (jobs.length === 0 && targets.length === 0 && beaconWrites.length === 0) return undefined;
   await applyBeaconWrites(config, beaconWrites);
   const needles = new CopyNeedles();
   beaconNeedles(needles, beaconWrites);
@@ -230,7 +233,7 @@ async function planPartiql(
     else delete statement.Parameters;
   }
   // On the final statements, so that beacon literals are what the guard skips.
-  guardRequest(needles, body);
+  if (needles) guardRequest(needles, body);
   return plan;
 }
 
@@ -307,7 +310,7 @@ export async function planRequest(
     }
   }
   // On the final body: every value, rewrite and beacon is in place.
-  guardRequest(needles, body);
+  if (needles) guardRequest(needles, body);
   return plan;
 }
 
