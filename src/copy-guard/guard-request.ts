@@ -1,4 +1,4 @@
-import type { CopyNeedles } from "./copy-needles";
+import type { CopyNeedles, Needle } from "./copy-needles";
 import { ValueSearch } from "./value-search";
 
 /** Where a request body carries AttributeValues, and how each is shaped. */
@@ -130,8 +130,17 @@ export function guardRequest(needles: CopyNeedles, body: Record<string, unknown>
  */
 export function guardItems(needles: CopyNeedles, items: readonly object[]): void {
   if (needles.needles.length === 0) return;
+  // Needles grouped by item once: filtering them per item made a batch cost items × needles (an import batch is 500 items).
+  const byOwner = new Map<object | undefined, Needle[]>();
+  for (const needle of needles.needles) {
+    const list = byOwner.get(needle.owner);
+    if (list) list.push(needle);
+    else byOwner.set(needle.owner, [needle]);
+  }
+  const shared = byOwner.get(undefined) ?? [];
   for (const item of items) {
-    const own = needles.needles.filter((n) => n.owner === item || n.owner === undefined);
-    if (own.length > 0) new ValueSearch(needles, own).item(item);
+    const own = byOwner.get(item);
+    const search = own ? (shared.length > 0 ? [...own, ...shared] : own) : shared;
+    if (search.length > 0) new ValueSearch(needles, search).item(item);
   }
 }
