@@ -45,11 +45,23 @@ export function redactKey(key: WireItem, attributes: readonly string[]): WireIte
  */
 export function printableKey(table: ResolvedTable, item: WireItem, key: WireItem): WireItem {
   const needles = new CopyNeedles();
-  for (const field of table.fields)
-    forEachSlot(item, field.segments, (slot) => {
-      const text = (slot.value as { S?: unknown }).S;
-      if (typeof text !== "string" || !text.startsWith("ENC:"))
-        needles.add(table, field, slot.value);
-    });
+  for (const field of table.fields) addPlaintextNeedles(needles, table, field, item);
   return redactKey(key, keyAttributesWithCopies(table, item, needles));
+}
+
+/**
+ * Adds the needles of one field's values in `item`, leaving out values that
+ * are `ENC:` text (a ciphertext that did not decrypt, or was never
+ * decrypted): their plaintext is unknown, and their text is no plaintext.
+ */
+export function addPlaintextNeedles(
+  needles: CopyNeedles,
+  table: ResolvedTable,
+  field: ResolvedTable["fields"][number],
+  item: WireItem,
+): void {
+  forEachSlot(item, field.segments, (slot) => {
+    const text = (slot.value as { S?: unknown }).S;
+    if (typeof text !== "string" || !text.startsWith("ENC:")) needles.add(table, field, slot.value);
+  });
 }

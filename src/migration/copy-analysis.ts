@@ -1,6 +1,6 @@
 import type { ResolvedTable } from "../config/resolved-config";
 import { CopyNeedles } from "../copy-guard/copy-needles";
-import { keyAttributesWithCopies } from "../copy-guard/key-copies";
+import { addPlaintextNeedles, keyAttributesWithCopies } from "../copy-guard/key-copies";
 import { ValueSearch } from "../copy-guard/value-search";
 import { forEachSlot } from "../engine/field-locator";
 import { EncryptionError } from "../errors/encryption-error";
@@ -50,13 +50,12 @@ export function findStoredCopies(
   for (const analysis of page) {
     const needles = new CopyNeedles();
     for (const { target, decrypted } of analysis.fields) {
-      const source = decrypted ?? analysis.item;
-      // Values that stayed ENC: text in the source did not decrypt: no needle (their text is a ciphertext, not plaintext).
-      forEachSlot(source, target.field.segments, (slot) => {
-        const text = (slot.value as { S?: unknown }).S;
-        if (decrypted !== undefined || typeof text !== "string" || !text.startsWith("ENC:"))
-          needles.add(target.table, target.field, slot.value);
-      });
+      // A decrypted item's values are all plaintext; in the stored item, values that are ENC: text did not decrypt.
+      if (decrypted !== undefined)
+        forEachSlot(decrypted, target.field.segments, (slot) =>
+          needles.add(target.table, target.field, slot.value),
+        );
+      else addPlaintextNeedles(needles, target.table, target.field, analysis.item);
     }
     if (needles.needles.length === 0) continue;
     for (const field of table.fields)
