@@ -80,11 +80,6 @@ export class CompositeUpdates {
   }
 }
 
-/**
- * Legacy `AttributeUpdates` (the plugin's copy): a `PUT` of a composite
- * attribute is checked against the field `PUT` in the same request and gets
- * its embedded text replaced; another action whose value the pattern matches is refused.
- */
 /** An update that sets a field without its `required` composite: refused, so the composite never keeps the old value's beacon. */
 function requireComposite(table: ResolvedTable, binding: CompositeBinding): void {
   if (!binding.composite.required) return;
@@ -95,6 +90,11 @@ function requireComposite(table: ResolvedTable, binding: CompositeBinding): void
   );
 }
 
+/**
+ * Legacy `AttributeUpdates` (the plugin's copy): a `PUT` of a composite
+ * attribute is checked against the field `PUT` in the same request and gets
+ * its embedded text replaced; another action whose value the pattern matches is refused.
+ */
 export function compositeAttributeUpdates(
   table: ResolvedTable,
   updates: Record<string, unknown>,
